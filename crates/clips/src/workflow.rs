@@ -284,7 +284,7 @@ where
     let parsed = ClipEvent::parse(event);
     let kind = format!("{parsed:?}");
     match process_event(store, vod, config, parsed, now).await {
-        Ok(Processed::Ignored(reason)) => warn!(event = %event_id, %reason, "event ignored"),
+        Ok(Processed::Ignored(reason)) => info!(event = %event_id, %reason, "event ignored"),
         Ok(outcome) => info!(event = %event_id, ?outcome, "event processed"),
         Err(err) => {
             error!(event = %event_id, error = %err, cause = ?std::error::Error::source(&err), %kind, "event will be retried");
