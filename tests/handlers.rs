@@ -6,10 +6,10 @@ use clips::adapters::{DynamoClips, MediaPackageHarvester, MediaPackageVod};
 use clips::config::{CreateClipConfig, HarvestDestination, ProcessConfig, TableConfig};
 use clips::domain::{Clip, ClipId, ClipStatus, ClipWindow, CompetitionId, WindowRules};
 use clips::ports::{WriteClips, Written};
-use std::collections::HashMap;
 use end_to_end::{TestStack, repo_root, sample_event, stack};
 use lambda_http::{Request, RequestExt};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 
 struct Handlers {
     store: DynamoClips,
@@ -84,15 +84,18 @@ async fn sample_events_drive_every_handler() {
 
     let (status, invalid) = handlers.create(&api_event("api-create-clip-invalid.json")).await;
     assert_eq!(status, 400, "{invalid}");
-    let mut fields: Vec<&str> = invalid["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let mut fields: Vec<&str> =
+        invalid["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     fields.sort_unstable();
     assert_eq!(fields, ["colour", "competition", "duration"], "{invalid}");
 
-    let (status, list) = respond(clips::api::list_clips_handler(&handlers.store, &api_event("api-list-clips.json")).await);
+    let (status, list) =
+        respond(clips::api::list_clips_handler(&handlers.store, &api_event("api-list-clips.json")).await);
     assert_eq!(status, 200, "{list}");
     assert_eq!(list["clips"][0]["id"], created["id"]);
 
-    let (status, missing) = respond(clips::api::get_clip_handler(&handlers.store, &api_event("api-get-clip.json")).await);
+    let (status, missing) =
+        respond(clips::api::get_clip_handler(&handlers.store, &api_event("api-get-clip.json")).await);
     assert_eq!(status, 404, "{missing}");
     assert_eq!(missing["status"], 404);
 

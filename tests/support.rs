@@ -35,7 +35,9 @@ impl TestStack {
             StackOptions::ephemeral(data_dir.path().to_path_buf(), repo_root()).expect("binaries beside the test");
         adjust(&mut options);
         let stack = Stack::start(options).await.unwrap_or_else(|e| {
-            panic!("local stack did not start: {e}\n(run scripts/test.sh, which builds the binaries and installs dynalite)")
+            panic!(
+                "local stack did not start: {e}\n(run scripts/test.sh, which builds the binaries and installs dynalite)"
+            )
         });
         let clients = LocalClients::new(&stack.dynamodb_url, &stack.harvester_url).await;
         Self { stack, clients, http: reqwest::Client::new(), data_dir }

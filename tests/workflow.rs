@@ -23,7 +23,9 @@ async fn a_clip_is_harvested_packaged_and_plays() {
     let (start, end) = (now - chrono::Duration::seconds(40), now - chrono::Duration::seconds(22));
     let posted = Instant::now();
     let (status, location, clip) = test
-        .post_clip(&json!({"competition": "e2e", "title": "Photo finish", "start": rfc3339(start), "end": rfc3339(end)}))
+        .post_clip(
+            &json!({"competition": "e2e", "title": "Photo finish", "start": rfc3339(start), "end": rfc3339(end)}),
+        )
         .await;
     assert_eq!(status, 202, "{clip}");
     assert_eq!(clip["status"], "HARVESTING");
@@ -118,14 +120,8 @@ async fn the_same_events_twice_leave_one_asset_and_one_ready_clip(test: &TestSta
     let (_, after) = test.get_json(&format!("/api/competitions/e2e/clips/{id}")).await;
     assert_eq!(after["status"], "READY");
     assert_eq!(after["updatedAt"], ready["updatedAt"], "a repeated event rewrote the clip");
-    let assets = test
-        .clients
-        .vod
-        .list_assets()
-        .packaging_group_id(stack::PACKAGING_GROUP_ID)
-        .send()
-        .await
-        .expect("ListAssets");
+    let assets =
+        test.clients.vod.list_assets().packaging_group_id(stack::PACKAGING_GROUP_ID).send().await.expect("ListAssets");
     let same_id = assets.assets().iter().filter(|a| a.id() == Some(id)).count();
     assert_eq!(same_id, 1, "{:?}", assets.assets());
 }

@@ -77,7 +77,8 @@ impl StackOptions {
 /// # Errors
 /// When the running executable's path is unknown.
 pub fn binary_dir() -> Result<PathBuf, LocalStackError> {
-    let exe = std::env::current_exe().map_err(|e| LocalStackError::Setup(format!("cannot locate this executable: {e}")))?;
+    let exe =
+        std::env::current_exe().map_err(|e| LocalStackError::Setup(format!("cannot locate this executable: {e}")))?;
     let dir = exe.parent().unwrap_or(Path::new(".")).to_path_buf();
     Ok(if dir.ends_with("deps") { dir.parent().unwrap_or(&dir).to_path_buf() } else { dir })
 }
@@ -237,7 +238,13 @@ impl LocalClients {
     pub async fn new(dynamodb_url: &str, harvester_url: &str) -> Self {
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(REGION))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "local-stack"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "local-stack",
+            ))
             .load()
             .await;
         Self {
@@ -280,10 +287,9 @@ async fn start_dynalite(options: &StackOptions) -> Result<(Child, String), Local
     }
     let addr = if options.dynamodb_addr.port() == 0 {
         // dynalite cannot report the port it bound, so pick a free one for it.
-        let probe = std::net::TcpListener::bind(options.dynamodb_addr)
+        std::net::TcpListener::bind(options.dynamodb_addr)
             .and_then(|l| l.local_addr())
-            .map_err(|e| LocalStackError::Setup(format!("no free port for dynalite: {e}")))?;
-        probe
+            .map_err(|e| LocalStackError::Setup(format!("no free port for dynalite: {e}")))?
     } else {
         options.dynamodb_addr
     };
@@ -302,9 +308,8 @@ async fn start_dynalite(options: &StackOptions) -> Result<(Child, String), Local
 
 /// The clips table with template.yaml's key schema: HASH `competition`, RANGE `clip`.
 async fn create_table(client: &aws_sdk_dynamodb::Client) -> Result<(), LocalStackError> {
-    let attribute = |name: &str| {
-        AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
-    };
+    let attribute =
+        |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
     let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
     let result = client
         .create_table()
@@ -319,7 +324,12 @@ async fn create_table(client: &aws_sdk_dynamodb::Client) -> Result<(), LocalStac
     match result {
         Ok(_) => {}
         Err(err) if err.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {}
-        Err(err) => return Err(LocalStackError::Setup(format!("cannot create table {TABLE_NAME}: {}", DisplayErrorContext(err)))),
+        Err(err) => {
+            return Err(LocalStackError::Setup(format!(
+                "cannot create table {TABLE_NAME}: {}",
+                DisplayErrorContext(err)
+            )));
+        }
     }
     // dynalite creates tables asynchronously, as DynamoDB does.
     let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
@@ -378,6 +388,8 @@ async fn create_packaging(client: &aws_sdk_mediapackagevod::Client) -> Result<()
 }
 
 /// MediaPackage VOD answers a create for an existing id with 422; for set-up that means done.
-fn already_exists<E>(err: &aws_sdk_mediapackagevod::error::SdkError<E, aws_sdk_mediapackagevod::config::http::HttpResponse>) -> bool {
+fn already_exists<E>(
+    err: &aws_sdk_mediapackagevod::error::SdkError<E, aws_sdk_mediapackagevod::config::http::HttpResponse>,
+) -> bool {
     err.raw_response().is_some_and(|r| r.status().as_u16() == 422)
 }

@@ -1,5 +1,7 @@
 //! POST /api/clip.
 
+use std::num::NonZeroU32;
+
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use http::StatusCode;
@@ -121,7 +123,10 @@ fn parse_fields(fields: &Map<String, Value>) -> Result<NewClip, ClipError> {
     let duration = match fields.get("duration") {
         None | Some(Value::Null) => None,
         Some(Value::Number(n)) => match n.as_u64().map(u32::try_from) {
-            Some(Ok(seconds)) => Some(seconds),
+            Some(Ok(seconds)) => NonZeroU32::new(seconds).or_else(|| {
+                errors.push(FieldError::new("duration", "must be at least 1 second"));
+                None
+            }),
             _ => {
                 errors.push(FieldError::new("duration", "must be a whole number of seconds"));
                 None
@@ -206,7 +211,7 @@ mod tests {
         assert_eq!(clip.competition.as_str(), "final");
         assert_eq!(clip.title.as_deref(), Some("Gold"));
         assert_eq!(clip.window.start.unwrap().to_rfc3339(), "2026-11-21T08:30:00+00:00");
-        assert_eq!(clip.window.duration, Some(30));
+        assert_eq!(clip.window.duration, NonZeroU32::new(30));
         assert_eq!(key, None);
     }
 
@@ -222,6 +227,7 @@ mod tests {
             (r#"{"competition":"a","duration":"30"}"#, vec!["duration"]),
             (r#"{"competition":"a","duration":1.5}"#, vec!["duration"]),
             (r#"{"competition":"a","duration":-1}"#, vec!["duration"]),
+            (r#"{"competition":"a","duration":0}"#, vec!["duration"]),
             (r#"{"competition":"a","duration":99999999999}"#, vec!["duration"]),
             (r#"{"competition":"a","title":5}"#, vec!["title"]),
             (r#"[1]"#, vec!["body"]),
