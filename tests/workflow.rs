@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Timelike, Utc};
 use end_to_end::{TestStack, resolve, stack};
 use m3u8_rs::{MediaPlaylistType, Playlist};
 use serde_json::{Value, json};
@@ -19,7 +19,8 @@ fn rfc3339(at: DateTime<Utc>) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clip_is_harvested_packaged_and_plays() {
     let test = TestStack::start().await;
-    let now = Utc::now();
+    // Whole seconds, so the window checked below is exactly the one sent.
+    let now = Utc::now().with_nanosecond(0).expect("valid time");
     let (start, end) = (now - chrono::Duration::seconds(40), now - chrono::Duration::seconds(22));
     let posted = Instant::now();
     let (status, location, clip) = test

@@ -1,0 +1,284 @@
+//! Harvest jobs: cut a time window out of a channel's live buffer and write it to the bucket
+//! as a self-contained HLS VOD.
+//!
+//! The cut is segment-accurate: every segment overlapping `[start, end)` is taken, so the
+//! start snaps back to the beginning of the segment containing it; the span is chosen on the
+//! first rendition and the same media sequence numbers are taken from every rendition, so all
+//! renditions cover the same time. Output, beside the manifest key `{dir}/{stem}.m3u8`:
+//! `{stem}_{n}.m3u8` (media playlist of rendition `n`, from 1) and `{stem}_{n}_{i}.ts`
+//! (segment `i` of the clip, from 0). Children are written before the master, so a reader
+//! never finds a master whose playlists or segments are missing.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use m3u8_rs::Playlist;
+
+use crate::HarvesterError;
+use crate::events;
+use crate::hls;
+use crate::live::{LiveBuffer, LiveSegment, Rendition};
+use crate::model::{JobStatus, S3Object};
+use crate::server::Ctx;
+use crate::store::{Store, write_atomic};
+
+/// The segments of one harvest, per rendition.
+#[derive(Debug)]
+pub struct HarvestPlan {
+    renditions: Vec<Rendition>,
+    tracks: Vec<Vec<LiveSegment>>,
+}
+
+/// The window a harvest job asks for, and the rule it must satisfy.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The origin endpoint's startover window: how far back from the live edge content may be
+    /// harvested.
+    pub startover_window_seconds: u32,
+}
+
+/// Checks the rules AWS applies when it runs a job (and reports only by failing it), then
+/// selects the segments. The error is the job's failure message.
+pub fn plan(buffer: &LiveBuffer, window: Window) -> Result<HarvestPlan, String> {
+    let Window { start, end, startover_window_seconds } = window;
+    let edge = buffer.live_edge().ok_or("The channel has no content to harvest: it is not receiving any input")?;
+    if end > edge {
+        return Err(format!(
+            "The end time {} is in the future: the live stream's latest program date time is {}",
+            rfc3339(end),
+            rfc3339(edge)
+        ));
+    }
+    let earliest = edge - TimeDelta::seconds(i64::from(startover_window_seconds));
+    if start < earliest {
+        return Err(format!(
+            "The start time {} is outside the startover window of {startover_window_seconds} seconds: \
+             the earliest time that can be harvested is {}",
+            rfc3339(start),
+            rfc3339(earliest)
+        ));
+    }
+    let overlaps = |s: &&LiveSegment| s.start < end && s.end() > start;
+    let reference: Vec<&LiveSegment> = buffer.segments(0).iter().filter(overlaps).collect();
+    let (Some(first), Some(last)) = (reference.first(), reference.last()) else {
+        return Err(format!("No content is available between {} and {}", rfc3339(start), rfc3339(end)));
+    };
+    let sequences = first.sequence..=last.sequence;
+    let tracks: Vec<Vec<LiveSegment>> = (0..buffer.renditions().len())
+        .map(|r| buffer.segments(r).iter().filter(|s| sequences.contains(&s.sequence)).cloned().collect())
+        .collect();
+    if tracks.iter().any(|t| t.len() != reference.len()) {
+        return Err("The renditions of the stream do not all have content for the whole window".to_owned());
+    }
+    Ok(HarvestPlan { renditions: buffer.renditions().to_vec(), tracks })
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// Writes the harvest to `destination` (the master playlist) and beside it.
+///
+/// # Errors
+/// A file cannot be written.
+pub async fn write(store: &Store, destination: &S3Object, plan: &HarvestPlan) -> Result<(), HarvesterError> {
+    let master_path = store.object_path(destination);
+    let dir = master_path.parent().expect("an object path is inside its bucket").to_owned();
+    tokio::fs::create_dir_all(&dir).await.map_err(HarvesterError::io(&dir))?;
+    let stem = stem(&destination.key);
+    for (index, track) in plan.tracks.iter().enumerate() {
+        let first_sequence = track.first().map_or(0, |s| s.sequence);
+        let segment_name = |s: &LiveSegment| format!("{stem}_{}_{:05}.ts", index + 1, s.sequence - first_sequence);
+        // Segments are not visible to anyone before their playlist is, so they need no rename.
+        for segment in track {
+            let path = dir.join(segment_name(segment));
+            tokio::fs::write(&path, segment.bytes.bytes()).await.map_err(HarvesterError::io(&path))?;
+        }
+        let media = hls::media_playlist(track, false, segment_name);
+        write_atomic(&dir.join(media_name(stem, index)), &hls::render(&Playlist::MediaPlaylist(media))).await?;
+    }
+    let master = hls::master_playlist(&plan.renditions, |i| media_name(stem, i));
+    write_atomic(&master_path, &hls::render(&Playlist::MasterPlaylist(master))).await
+}
+
+/// File name of the manifest key without its folder and `.m3u8` extension.
+fn stem(key: &str) -> &str {
+    let file = key.rsplit('/').next().unwrap_or(key);
+    file.strip_suffix(".m3u8").unwrap_or(file)
+}
+
+fn media_name(stem: &str, index: usize) -> String {
+    format!("{stem}_{}.m3u8", index + 1)
+}
+
+/// Runs harvest job `job_id` to the end: harvests, records SUCCEEDED or FAILED, and announces
+/// the outcome.
+pub async fn run(ctx: Ctx, job_id: String) {
+    let outcome = harvest(&ctx, &job_id).await;
+    if let Err(message) = &outcome {
+        tracing::warn!(job = %job_id, %message, "harvest job failed");
+    } else {
+        tracing::info!(job = %job_id, "harvest job succeeded");
+    }
+    let finished = ctx
+        .store
+        .update(|state| {
+            let Some(job) = state.harvest_jobs.get_mut(&job_id) else { return Ok(None) };
+            job.status = if outcome.is_ok() { JobStatus::Succeeded } else { JobStatus::Failed };
+            job.message = outcome.err();
+            Ok::<_, HarvesterError>(Some(job.clone()))
+        })
+        .await;
+    match finished {
+        Ok(Some(job)) => events::publish(&ctx, events::harvest_job_notification(&ctx.config, &job)).await,
+        Ok(None) => tracing::error!(job = %job_id, "harvest job vanished while running"),
+        Err(e) => tracing::error!(job = %job_id, error = %e, "cannot record the harvest job's outcome"),
+    }
+}
+
+async fn harvest(ctx: &Ctx, job_id: &str) -> Result<(), String> {
+    let (job, endpoint) = ctx
+        .store
+        .read(|s| {
+            let job = s.harvest_jobs.get(job_id).cloned();
+            let endpoint = job.as_ref().and_then(|j| s.origin_endpoints.get(&j.origin_endpoint_id).cloned());
+            (job, endpoint)
+        })
+        .await;
+    let job = job.ok_or("The harvest job no longer exists")?;
+    let endpoint = endpoint.ok_or_else(|| format!("Origin endpoint '{}' no longer exists", job.origin_endpoint_id))?;
+    let buffer =
+        ctx.live.get(&job.channel_id).ok_or("The channel has no content to harvest: it is not receiving any input")?;
+    let window = Window {
+        start: job.start_time.to_utc(),
+        end: job.end_time.to_utc(),
+        startover_window_seconds: endpoint.startover_window_seconds,
+    };
+    let plan = plan(&buffer.read().unwrap_or_else(|e| e.into_inner()), window)?;
+    write(&ctx.store, &job.destination, &plan).await.map_err(|e| {
+        tracing::error!(job = %job_id, error = %e, cause = ?std::error::Error::source(&e), "harvest write failed");
+        format!("Failed to write the harvested content to bucket '{}': {e}", job.destination.bucket)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::live::SegmentBytes;
+
+    fn epoch() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000, 0).unwrap()
+    }
+
+    fn at(s: f64) -> DateTime<Utc> {
+        epoch() + TimeDelta::milliseconds((s * 1000.0) as i64)
+    }
+
+    /// Two renditions of 2 s segments 0..count, starting at the epoch.
+    fn buffer(count: u64) -> LiveBuffer {
+        let rendition =
+            Rendition { bandwidth: 1, average_bandwidth: None, codecs: None, resolution: None, frame_rate: None };
+        let mut buffer = LiveBuffer::new(vec![rendition.clone(), rendition], Duration::from_secs(3600));
+        for k in 0..count {
+            for r in 0..2 {
+                buffer.push(
+                    r,
+                    LiveSegment {
+                        sequence: k,
+                        start: at(2.0 * k as f64),
+                        duration_ms: 2000,
+                        discontinuity: k == 4,
+                        discontinuity_sequence: u64::from(k >= 4),
+                        bytes: SegmentBytes::Shared(Bytes::new()),
+                    },
+                );
+            }
+        }
+        buffer
+    }
+
+    fn window(start: f64, end: f64) -> Window {
+        Window { start: at(start), end: at(end), startover_window_seconds: 3600 }
+    }
+
+    fn sequences(plan: &HarvestPlan, rendition: usize) -> Vec<u64> {
+        plan.tracks[rendition].iter().map(|s| s.sequence).collect()
+    }
+
+    #[test]
+    fn start_snaps_back_to_the_containing_segment_and_end_is_exclusive() {
+        let plan = plan(&buffer(10), window(3.1, 8.0)).unwrap();
+        assert_eq!(sequences(&plan, 0), [1, 2, 3]);
+        assert_eq!(sequences(&plan, 1), [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_partial_last_segment_is_included() {
+        let plan = plan(&buffer(10), window(4.0, 8.5)).unwrap();
+        assert_eq!(sequences(&plan, 0), [2, 3, 4]);
+    }
+
+    #[test]
+    fn end_after_the_live_edge_fails() {
+        let message = plan(&buffer(10), window(10.0, 20.5)).unwrap_err();
+        assert!(message.contains("is in the future"), "{message}");
+        assert!(plan(&buffer(10), window(10.0, 20.0)).is_ok());
+    }
+
+    #[test]
+    fn start_before_the_startover_window_fails() {
+        let mut w = window(1.0, 6.0);
+        w.startover_window_seconds = 10;
+        let message = plan(&buffer(10), w).unwrap_err();
+        assert!(message.contains("outside the startover window"), "{message}");
+    }
+
+    #[test]
+    fn no_content_fails() {
+        let message = plan(&buffer(0), window(0.0, 2.0)).unwrap_err();
+        assert!(message.contains("no content"), "{message}");
+        let mut late = buffer(10);
+        late.set_retention(Duration::from_secs(1));
+        late.trim(at(20.0));
+        // Inside the startover window, but the segments have been trimmed away.
+        let message = plan(&late, window(0.0, 1.0)).unwrap_err();
+        assert!(message.starts_with("No content is available"), "{message}");
+    }
+
+    #[test]
+    fn stem_strips_folder_and_extension() {
+        assert_eq!(stem("clips/c/id/index.m3u8"), "index");
+        assert_eq!(stem("clip"), "clip");
+    }
+
+    #[tokio::test]
+    async fn write_puts_children_beside_the_master() {
+        let dir = std::env::temp_dir().join(format!("lh-harvest-{}", crate::validate::random_hex(8)));
+        let store = Store::open(&dir).await.unwrap();
+        let destination = S3Object { bucket: "b".into(), key: "x/index.m3u8".into() };
+        let plan = plan(&buffer(10), window(7.0, 12.0)).unwrap();
+        write(&store, &destination, &plan).await.unwrap();
+
+        let folder = dir.join("buckets/b/x");
+        let master = m3u8_rs::parse_master_playlist_res(&std::fs::read(folder.join("index.m3u8")).unwrap()).unwrap();
+        assert_eq!(master.variants.len(), 2);
+        for variant in &master.variants {
+            let media = m3u8_rs::parse_media_playlist_res(&std::fs::read(folder.join(&variant.uri)).unwrap()).unwrap();
+            assert_eq!(media.segments.len(), 3);
+            assert!(media.end_list);
+            assert_eq!(media.target_duration, 2);
+            // Segment 4 (the clip's second) follows a discontinuity; the first never does.
+            let discontinuities: Vec<_> = media.segments.iter().map(|s| s.discontinuity).collect();
+            assert_eq!(discontinuities, [false, true, false]);
+            assert_eq!(media.segments[0].program_date_time, Some(at(6.0).fixed_offset()));
+            for segment in &media.segments {
+                assert!(folder.join(&segment.uri).is_file(), "{}", segment.uri);
+            }
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

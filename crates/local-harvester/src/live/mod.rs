@@ -1,0 +1,225 @@
+//! Live channels: the per-channel segment buffer, its sources and the origin that plays it.
+//!
+//! A [`LiveBuffer`] is the one place a channel's recent segments live, per rendition, with
+//! everything the origin and the harvester need (media sequence, program date time, duration,
+//! discontinuity) and a cheap handle to the bytes. Sources only ever push finished segments and
+//! trim the old ones: the [`demo`] loop does so today, and HLS PUT ingest will push the segments
+//! it receives the same way. Readers (live playlists, harvest jobs) take a short read lock and
+//! clone what they need.
+
+pub mod demo;
+pub mod origin;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::{DateTime, TimeDelta, Utc};
+
+/// Startover window of the demo origin endpoint; the demo stream is deemed to have started this
+/// long before the demo channel was created, so all of it can be clipped right away.
+pub const DEMO_STARTOVER_WINDOW_SECONDS: u32 = 3600;
+
+/// How much a channel keeps beyond its longest startover window, so a window starting right at
+/// the edge can still snap back to the segment containing its start.
+const RETENTION_MARGIN: Duration = Duration::from_secs(30);
+
+/// What a player needs to choose a rendition: one `EXT-X-STREAM-INF` line's attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendition {
+    pub bandwidth: u64,
+    pub average_bandwidth: Option<u64>,
+    pub codecs: Option<String>,
+    pub resolution: Option<(u64, u64)>,
+    pub frame_rate: Option<f64>,
+}
+
+/// Where a buffered segment's bytes are.
+#[derive(Debug, Clone)]
+pub enum SegmentBytes {
+    /// Shared, reference-counted bytes: the demo's loop segments are shared by every pass, so
+    /// a buffered demo segment costs a pointer, not a copy. HLS ingest will add a variant for
+    /// segments spooled to disk.
+    Shared(Bytes),
+}
+
+impl SegmentBytes {
+    pub fn bytes(&self) -> Bytes {
+        match self {
+            Self::Shared(bytes) => bytes.clone(),
+        }
+    }
+}
+
+/// One finished segment of one rendition.
+#[derive(Debug, Clone)]
+pub struct LiveSegment {
+    /// Media sequence number; the same number means the same time span in every rendition.
+    pub sequence: u64,
+    /// `EXT-X-PROGRAM-DATE-TIME` of the segment's first sample.
+    pub start: DateTime<Utc>,
+    /// Duration in milliseconds; integer so that long runs do not accumulate rounding drift.
+    pub duration_ms: u32,
+    /// The segment follows a discontinuity (`EXT-X-DISCONTINUITY` before it).
+    pub discontinuity: bool,
+    /// Discontinuity sequence number of this segment: discontinuities since the stream began,
+    /// counting this segment's own.
+    pub discontinuity_sequence: u64,
+    pub bytes: SegmentBytes,
+}
+
+impl LiveSegment {
+    pub fn end(&self) -> DateTime<Utc> {
+        self.start + TimeDelta::milliseconds(i64::from(self.duration_ms))
+    }
+}
+
+/// A channel's recent segments, per rendition, trimmed to its retention.
+#[derive(Debug)]
+pub struct LiveBuffer {
+    renditions: Vec<Rendition>,
+    tracks: Vec<VecDeque<LiveSegment>>,
+    retention: Duration,
+}
+
+impl LiveBuffer {
+    pub fn new(renditions: Vec<Rendition>, retention: Duration) -> Self {
+        let tracks = renditions.iter().map(|_| VecDeque::new()).collect();
+        Self { renditions, tracks, retention }
+    }
+
+    pub fn renditions(&self) -> &[Rendition] {
+        &self.renditions
+    }
+
+    /// Segments of rendition `index`, oldest first; empty for an unknown rendition.
+    pub fn segments(&self, index: usize) -> &VecDeque<LiveSegment> {
+        const EMPTY: &VecDeque<LiveSegment> = &VecDeque::new();
+        self.tracks.get(index).unwrap_or(EMPTY)
+    }
+
+    /// How far back this buffer keeps segments.
+    pub fn retention(&self) -> Duration {
+        self.retention
+    }
+
+    pub fn set_retention(&mut self, retention: Duration) {
+        self.retention = retention;
+    }
+
+    /// Appends a finished segment to rendition `index`. Sources push in sequence order; a
+    /// segment that is not newer than the last one is ignored, so a restarted source may
+    /// safely replay.
+    pub fn push(&mut self, index: usize, segment: LiveSegment) {
+        if let Some(track) = self.tracks.get_mut(index)
+            && track.back().is_none_or(|last| last.sequence < segment.sequence)
+        {
+            track.push_back(segment);
+        }
+    }
+
+    /// Drops every segment, e.g. before a source refills from further back.
+    pub fn clear(&mut self) {
+        self.tracks.iter_mut().for_each(VecDeque::clear);
+    }
+
+    /// Drops segments that ended more than the retention before `now`.
+    pub fn trim(&mut self, now: DateTime<Utc>) {
+        let retention = TimeDelta::from_std(self.retention).unwrap_or(TimeDelta::MAX);
+        let Some(oldest_end) = now.checked_sub_signed(retention) else { return };
+        for track in &mut self.tracks {
+            while track.front().is_some_and(|s| s.end() <= oldest_end) {
+                track.pop_front();
+            }
+        }
+    }
+
+    /// The program date time the stream has reached: the end of the newest segment of the
+    /// first rendition. This is MediaPackage's "now" for harvest jobs.
+    pub fn live_edge(&self) -> Option<DateTime<Utc>> {
+        self.segments(0).back().map(LiveSegment::end)
+    }
+
+    /// Rendition `index`'s segment `sequence`, if still buffered.
+    pub fn segment(&self, index: usize, sequence: u64) -> Option<&LiveSegment> {
+        let track = self.segments(index);
+        let position = track.binary_search_by_key(&sequence, |s| s.sequence).ok()?;
+        track.get(position)
+    }
+}
+
+/// How long a channel must keep segments for endpoints with these startover windows and
+/// playlist windows (in seconds).
+pub fn retention_for(windows: impl IntoIterator<Item = (u32, u32)>) -> Duration {
+    let longest = windows.into_iter().map(|(startover, playlist)| startover.max(playlist)).max().unwrap_or(0);
+    Duration::from_secs(u64::from(longest)) + RETENTION_MARGIN
+}
+
+/// The buffers of all channels.
+#[derive(Debug, Default)]
+pub struct LiveChannels {
+    buffers: RwLock<HashMap<String, Arc<RwLock<LiveBuffer>>>>,
+}
+
+impl LiveChannels {
+    /// The buffer of `channel_id`, created with `make` if the channel has none yet.
+    pub fn get_or_insert(&self, channel_id: &str, make: impl FnOnce() -> LiveBuffer) -> Arc<RwLock<LiveBuffer>> {
+        let mut buffers = self.buffers.write().unwrap_or_else(|e| e.into_inner());
+        buffers.entry(channel_id.to_owned()).or_insert_with(|| Arc::new(RwLock::new(make()))).clone()
+    }
+
+    pub fn get(&self, channel_id: &str) -> Option<Arc<RwLock<LiveBuffer>>> {
+        self.buffers.read().unwrap_or_else(|e| e.into_inner()).get(channel_id).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segment(sequence: u64, start_ms: i64, duration_ms: u32) -> LiveSegment {
+        LiveSegment {
+            sequence,
+            start: DateTime::from_timestamp_millis(1_700_000_000_000 + start_ms).unwrap(),
+            duration_ms,
+            discontinuity: false,
+            discontinuity_sequence: 0,
+            bytes: SegmentBytes::Shared(Bytes::from_static(b"ts")),
+        }
+    }
+
+    fn rendition() -> Rendition {
+        Rendition { bandwidth: 1, average_bandwidth: None, codecs: None, resolution: None, frame_rate: None }
+    }
+
+    #[test]
+    fn push_ignores_replays_and_trim_drops_old_segments() {
+        let mut buffer = LiveBuffer::new(vec![rendition()], Duration::from_secs(4));
+        for n in 0..5 {
+            buffer.push(0, segment(n, n as i64 * 2000, 2000));
+        }
+        buffer.push(0, segment(3, 6000, 2000));
+        assert_eq!(buffer.segments(0).len(), 5);
+        assert_eq!(buffer.live_edge(), Some(segment(4, 8000, 2000).end()));
+
+        buffer.trim(segment(4, 8000, 2000).end());
+        let kept: Vec<_> = buffer.segments(0).iter().map(|s| s.sequence).collect();
+        assert_eq!(kept, [3, 4]);
+        assert!(buffer.segment(0, 4).is_some());
+        assert!(buffer.segment(0, 1).is_none());
+        assert!(buffer.segments(7).is_empty());
+    }
+
+    #[test]
+    fn a_buffered_segment_stays_small() {
+        // An hour of startover is 1800 segments per rendition: keep each one pointer-sized data.
+        assert!(std::mem::size_of::<LiveSegment>() <= 80, "{}", std::mem::size_of::<LiveSegment>());
+    }
+
+    #[test]
+    fn retention_covers_the_longest_window_plus_a_margin() {
+        assert_eq!(retention_for([(3600, 60), (0, 120)]), Duration::from_secs(3600) + RETENTION_MARGIN);
+        assert_eq!(retention_for([]), RETENTION_MARGIN);
+    }
+}

@@ -1,0 +1,10 @@
+//! Conformance tests: the harvester on 127.0.0.1:0 driven by the real `aws-sdk-mediapackage`
+//! and `aws-sdk-mediapackagevod` clients, with real media and an in-test event target. One
+//! test binary, so the SDKs are linked once.
+
+mod errors;
+mod events;
+mod live;
+mod restart;
+mod support;
+mod vod;
