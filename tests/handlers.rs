@@ -4,7 +4,7 @@
 use chrono::Utc;
 use clips::adapters::{DynamoClips, MediaPackageHarvester, MediaPackageVod};
 use clips::config::{CreateClipConfig, HarvestDestination, ProcessConfig, TableConfig};
-use clips::domain::{Clip, ClipId, ClipStatus, ClipWindow, CompetitionId, WindowRules};
+use clips::domain::{Clip, ClipWindow, CompetitionId, WindowRules};
 use clips::ports::{WriteClips, Written};
 use end_to_end::{TestStack, repo_root, sample_event, stack};
 use lambda_http::{Request, RequestExt};
@@ -129,18 +129,7 @@ async fn sample_events_drive_every_handler() {
 async fn harvesting_clip(handlers: &Handlers) -> Clip {
     let now = Utc::now();
     let window = ClipWindow { start: now - chrono::Duration::seconds(60), end: now - chrono::Duration::seconds(30) };
-    let clip = Clip {
-        competition: CompetitionId::parse("100m-final").unwrap(),
-        id: ClipId::generate(window.start),
-        title: "waiting".into(),
-        description: String::new(),
-        window,
-        status: ClipStatus::Harvesting,
-        error: None,
-        playback: Vec::new(),
-        created_at: now,
-        updated_at: now,
-    };
+    let clip = Clip::harvesting(CompetitionId::parse("100m-final").unwrap(), None, None, window, now);
     assert_eq!(handlers.store.insert(&clip).await.expect("insert"), Written::Written);
     clip
 }

@@ -6,9 +6,7 @@ use chrono::{DateTime, Utc};
 use tracing::{error, info, warn};
 
 use crate::config::{CreateClipConfig, ProcessConfig};
-use crate::domain::{
-    Clip, ClipFact, ClipId, ClipKey, ClipStatus, ClipWindow, CompetitionId, PlaybackStatus, WindowRequest,
-};
+use crate::domain::{Clip, ClipFact, ClipKey, ClipStatus, CompetitionId, PlaybackStatus, WindowRequest};
 use crate::error::{ClipError, EventError, HarvestError, StoreError, VodError};
 use crate::events::ClipEvent;
 use crate::ports::{
@@ -50,7 +48,7 @@ where
     H: StartHarvest,
 {
     let window = request.window.resolve(now, &config.rules).map_err(ClipError::Invalid)?;
-    let mut clip = new_clip(request, window, now);
+    let mut clip = Clip::harvesting(request.competition, request.title, request.description, window, now);
     if let Some(idempotency) = idempotency {
         let record = IdempotencyRecord {
             key: idempotency.key,
@@ -99,27 +97,6 @@ where
             Err(ClipError::HarvestUnavailable { clip: Box::new(failed), source })
         }
     }
-}
-
-fn new_clip(request: NewClip, window: ClipWindow, now: DateTime<Utc>) -> Clip {
-    let title = request.title.unwrap_or_else(|| default_title(&request.competition, &window));
-    Clip {
-        id: ClipId::generate(window.start),
-        competition: request.competition,
-        title,
-        description: request.description.unwrap_or_default(),
-        window,
-        status: ClipStatus::Harvesting,
-        error: None,
-        playback: Vec::new(),
-        created_at: now,
-        updated_at: now,
-    }
-}
-
-/// "100m-final 09:30:00–09:31:00 UTC": enough for a list to tell clips apart.
-fn default_title(competition: &CompetitionId, window: &ClipWindow) -> String {
-    format!("{competition} {}–{} UTC", window.start.format("%H:%M:%S"), window.end.format("%H:%M:%S"))
 }
 
 async fn fail<S: ReadClips + WriteClips>(

@@ -85,6 +85,32 @@ pub enum ClipFact {
 }
 
 impl Clip {
+    /// A new clip, waiting for its harvest. An untitled clip is named after its competition and
+    /// window ("100m-final 09:30:00–09:31:00 UTC"), enough for a list to tell clips apart.
+    pub fn harvesting(
+        competition: CompetitionId,
+        title: Option<String>,
+        description: Option<String>,
+        window: ClipWindow,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let title = title.unwrap_or_else(|| {
+            format!("{competition} {}–{} UTC", window.start.format("%H:%M:%S"), window.end.format("%H:%M:%S"))
+        });
+        Self {
+            id: ClipId::generate(window.start),
+            competition,
+            title,
+            description: description.unwrap_or_default(),
+            window,
+            status: ClipStatus::Harvesting,
+            error: None,
+            playback: Vec::new(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// The clip after `fact`, or `None` when the fact changes nothing (a repeat, or a fact that
     /// would move the clip backwards).
     pub fn apply(&self, fact: &ClipFact, now: DateTime<Utc>) -> Option<Clip> {
@@ -228,6 +254,17 @@ mod tests {
     fn a_single_playable_endpoint_is_ready_at_once() {
         let ready = clip(ClipStatus::Harvesting, vec![]).apply(&playable("hls", &["hls"]), t(50)).unwrap();
         assert_eq!(ready.status, ClipStatus::Ready);
+    }
+
+    #[test]
+    fn a_new_clip_is_harvesting_and_titled_after_its_window() {
+        let window = ClipWindow { start: t(0), end: t(30) };
+        let clip = Clip::harvesting(CompetitionId::parse("final").unwrap(), None, None, window, t(40));
+        assert_eq!(clip.title, "final 12:00:00–12:00:30 UTC");
+        assert_eq!((clip.status, clip.created_at, clip.description.as_str()), (ClipStatus::Harvesting, t(40), ""));
+        assert!(clip.id.as_str().starts_with("20261121T120000Z-"));
+        let titled = Clip::harvesting(clip.competition.clone(), Some("Gold".into()), Some("d".into()), window, t(40));
+        assert_eq!((titled.title.as_str(), titled.description.as_str()), ("Gold", "d"));
     }
 
     #[test]
