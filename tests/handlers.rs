@@ -133,3 +133,154 @@ async fn harvesting_clip(handlers: &Handlers) -> Clip {
     assert_eq!(handlers.store.insert(&clip).await.expect("insert"), Written::Written);
     clip
 }
+
+fn create_request(body: &Value, idempotency_key: Option<&str>) -> Request {
+    let mut event = sample_event("api-create-clip.json");
+    event["body"] = json!(body.to_string());
+    let mut request = lambda_http::request::from_str(&event.to_string()).expect("API Gateway event");
+    if let Some(key) = idempotency_key {
+        request.headers_mut().insert("idempotency-key", key.parse().unwrap());
+    }
+    request
+}
+
+async fn stored_status(handlers: &Handlers, competition: &str, id: &str) -> Value {
+    let get = api_event("api-get-clip.json").with_path_parameters(HashMap::from([
+        ("competitionId".to_owned(), competition.to_owned()),
+        ("clipId".to_owned(), id.to_owned()),
+    ]));
+    let (status, clip) = respond(clips::api::get_clip_handler(&handlers.store, &get).await);
+    assert_eq!(status, 200, "{clip}");
+    clip
+}
+
+/// Makes MediaPackage's next `count` calls of `operation` fail, through the harvester's fault
+/// switch: real SDK error handling, no mock.
+async fn inject_fault(test: &TestStack, operation: &str, error_type: &str, count: u32) {
+    let response = test
+        .http
+        .post(format!("{}/_local/faults", test.stack.harvester_url))
+        .json(&json!({"operation": operation, "errorType": error_type, "count": count}))
+        .send()
+        .await
+        .expect("fault switch");
+    assert!(response.status().is_success(), "{:?}", response.text().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_or_unreachable_harvest_leaves_the_clip_failed_not_dangling() {
+    let test = TestStack::start().await;
+    let mut handlers = Handlers::new(&test);
+
+    // MediaPackage refuses the job (here: the configured origin endpoint does not exist).
+    handlers.harvester = MediaPackageHarvester::new(
+        test.clients.mediapackage.clone(),
+        "no-such-endpoint",
+        handlers.create.destination.clone(),
+    );
+    let (status, problem) = handlers.create(&create_request(&json!({"competition": "refused"}), None)).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["clip"]["status"], "FAILED", "{problem}");
+    let clip = stored_status(&handlers, "refused", problem["clip"]["id"].as_str().unwrap()).await;
+    assert_eq!(clip["status"], "FAILED");
+    assert!(clip["error"].as_str().unwrap().contains("no-such-endpoint"), "{clip}");
+
+    // MediaPackage keeps answering 503, past the SDK's retries.
+    let handlers = Handlers::new(&test);
+    inject_fault(&test, "CreateHarvestJob", "ServiceUnavailableException", 10).await;
+    let (status, problem) = handlers.create(&create_request(&json!({"competition": "outage"}), None)).await;
+    assert_eq!(status, 503, "{problem}");
+    let (_, list) = respond(clips::api::list_clips_handler(&handlers.store, &list_request("outage", &[])).await);
+    assert_eq!(list["clips"][0]["status"], "FAILED", "{list}");
+    test.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_returns_the_same_clip_and_refuses_another_body() {
+    let test = TestStack::start().await;
+    let handlers = Handlers::new(&test);
+    let body = json!({"competition": "idem", "duration": 20});
+    let (first_status, first) = handlers.create(&create_request(&body, Some("key-1"))).await;
+    assert_eq!(first_status, 202, "{first}");
+    let (again_status, again) = handlers.create(&create_request(&body, Some("key-1"))).await;
+    assert_eq!(again_status, 202, "{again}");
+    assert_eq!(again["id"], first["id"]);
+    let (other_status, other) =
+        handlers.create(&create_request(&json!({"competition": "idem", "duration": 21}), Some("key-1"))).await;
+    assert_eq!(other_status, 409, "{other}");
+    assert_eq!(other["errors"][0]["field"], "Idempotency-Key");
+    let (_, list) = respond(clips::api::list_clips_handler(&handlers.store, &list_request("idem", &[])).await);
+    assert_eq!(list["clips"].as_array().unwrap().len(), 1, "one clip for one key: {list}");
+    test.shutdown().await;
+}
+
+fn list_request(competition: &str, query: &[(&str, &str)]) -> Request {
+    let query: HashMap<String, Vec<String>> = query.iter().fold(HashMap::new(), |mut map, (k, v)| {
+        map.entry((*k).to_owned()).or_default().push((*v).to_owned());
+        map
+    });
+    api_event("api-list-clips.json")
+        .with_path_parameters(HashMap::from([("competitionId".to_owned(), competition.to_owned())]))
+        .with_query_string_parameters(query)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_page_filter_and_order_through_dynamodb() {
+    let test = TestStack::start().await;
+    let handlers = Handlers::new(&test);
+    let now = Utc::now();
+    let mut ids = Vec::new();
+    for minutes_ago in [50, 40, 30, 20, 10] {
+        let start = now - chrono::Duration::minutes(minutes_ago);
+        let window = ClipWindow { start, end: start + chrono::Duration::seconds(30) };
+        let clip = Clip::harvesting(CompetitionId::parse("paged").unwrap(), None, None, window, now);
+        assert_eq!(handlers.store.insert(&clip).await.expect("insert"), Written::Written);
+        ids.push(clip.id.to_string());
+    }
+    let list = |query: Vec<(&'static str, String)>| {
+        let store = &handlers.store;
+        async move {
+            let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            respond(clips::api::list_clips_handler(store, &list_request("paged", &pairs)).await)
+        }
+    };
+    let page_ids = |page: &Value| -> Vec<String> {
+        page["clips"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()
+    };
+
+    // Newest first, two at a time, following nextCursor to the end.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..5 {
+        let mut query = vec![("limit", "2".to_owned())];
+        if let Some(c) = cursor.take() {
+            query.push(("cursor", c));
+        }
+        let (status, page) = list(query).await;
+        assert_eq!(status, 200, "{page}");
+        seen.extend(page_ids(&page));
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let newest_first: Vec<String> = ids.iter().rev().cloned().collect();
+    assert_eq!(seen, newest_first);
+
+    let (_, ascending) = list(vec![("order", "asc".to_owned()), ("limit", "3".to_owned())]).await;
+    assert_eq!(page_ids(&ascending), ids[..3]);
+
+    let from = (now - chrono::Duration::minutes(35)).to_rfc3339();
+    let to = (now - chrono::Duration::minutes(15)).to_rfc3339();
+    let (_, ranged) = list(vec![("from", from), ("to", to), ("order", "asc".to_owned())]).await;
+    assert_eq!(page_ids(&ranged), ids[2..4]);
+
+    let (_, ready) = list(vec![("status", "READY".to_owned())]).await;
+    assert!(page_ids(&ready).is_empty(), "{ready}");
+    let (_, harvesting) = list(vec![("status", "HARVESTING".to_owned())]).await;
+    assert_eq!(page_ids(&harvesting).len(), 5);
+
+    let (status, bad) = list(vec![("cursor", "not-a-cursor".to_owned())]).await;
+    assert_eq!((status, bad["errors"][0]["field"].as_str()), (400, Some("cursor")));
+    test.shutdown().await;
+}

@@ -5,8 +5,8 @@ use http::StatusCode;
 use serde::Serialize;
 use tracing::{error, warn};
 
-use super::json_response;
-use crate::domain::FieldError;
+use super::{ClipView, json_response};
+use crate::domain::{Clip, FieldError};
 use crate::error::ClipError;
 use lambda_http::{Body, Response};
 
@@ -20,6 +20,10 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Extension member: the clip as stored when the failure left one behind (FAILED), so the
+    /// client knows its id without listing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clip: Option<serde_json::Value>,
 }
 
 const PROBLEM_JSON: &str = "application/problem+json";
@@ -32,7 +36,12 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
+            clip: None,
         }
+    }
+
+    fn with_clip(self, clip: &Clip) -> Self {
+        Self { clip: serde_json::to_value(ClipView::from(clip)).ok(), ..self }
     }
 
     pub fn into_response(self) -> Response<Body> {
@@ -84,13 +93,15 @@ impl From<&ClipError> for Problem {
                 "harvest-refused",
                 "Harvest refused",
                 format!("MediaPackage refused to harvest clip {}: {reason}. The clip is FAILED.", clip.id),
-            ),
+            )
+            .with_clip(clip),
             ClipError::HarvestUnavailable { clip, .. } => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "upstream-unavailable",
                 "MediaPackage unavailable",
                 format!("MediaPackage could not be reached; clip {} is FAILED. Try again shortly.", clip.id),
-            ),
+            )
+            .with_clip(clip),
             ClipError::Store(_) => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "store-unavailable",
