@@ -8,4 +8,12 @@ ensure_node_modules
 ensure_ffmpeg
 # The end-to-end tests run the real function binaries, which `cargo test` alone does not build.
 cargo build --locked --workspace --bins
-cargo test --locked --workspace "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+cargo test --locked --workspace "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole run: cargo prints a result line per test binary.
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "%d passed, %d failed\n", passed, failed }' "$log"
+exit "$status"
