@@ -19,6 +19,18 @@ ensure_ffmpeg() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null
 }
 
+# The clip studio (web/): its packages, and a build newer than every source file.
+ensure_web_build() {
+  if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+    echo "› installing the clip studio's packages (npm ci in web/)"
+    (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  if [ ! -f web/dist/index.html ] || [ -n "$(find web/src web/index.html web/vite.config.ts -newer web/dist/index.html -print -quit)" ]; then
+    echo "› building the clip studio (npm run build in web/)"
+    (cd web && npm run build --silent)
+  fi
+}
+
 target_dir() {
   echo "${CARGO_TARGET_DIR:-target}"
 }

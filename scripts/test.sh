@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of live-clips: unit, handler, harvester conformance and end-to-end tests on the
-# local stack with real video. Installs what the tests need first (dynalite, ffmpeg).
+# local stack with real video, the clip studio's unit tests, and its browser test in Chromium.
+# Installs what the tests need first (dynalite, ffmpeg, the page's packages, Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -8,6 +9,9 @@ ensure_node_modules
 ensure_ffmpeg
 # The end-to-end tests run the real function binaries, which `cargo test` alone does not build.
 cargo build --locked --workspace --bins
+ensure_web_build
+(cd web && npm test --silent)
+web/run-browser-test.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e

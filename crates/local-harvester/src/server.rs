@@ -4,10 +4,16 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use axum::Router;
+use axum::extract::Request;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::any_service;
 use chrono::{TimeDelta, Utc};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower_http::cors::{Any, CorsLayer};
 
 use crate::api::channels::new_channel;
 use crate::api::faults::Faults;
@@ -97,7 +103,7 @@ pub async fn serve(
         tracing::info!(%address, public_url = %ctx.config.public_url, "local harvester listening");
     }
     let cancel = ctx.cancel.clone();
-    let served = axum::serve(listener, api::router(ctx.clone()))
+    let served = axum::serve(listener, app(ctx.clone()))
         .with_graceful_shutdown(async move {
             shutdown.await;
             cancel.cancel();
@@ -108,6 +114,20 @@ pub async fn serve(
     ctx.tasks.wait().await;
     tracing::info!("local harvester stopped");
     served.map_err(HarvesterError::Serve)
+}
+
+/// Every route, with CORS on the live origin and the VOD egress (`/out/`): web players on other
+/// origins fetch playlists and segments from there, which MediaPackage endpoints allow
+/// (`Access-Control-Allow-Origin: *`). The management APIs stay same-origin, like AWS's.
+fn app(ctx: Ctx) -> Router {
+    let api = any_service(api::router(ctx));
+    let out = api.clone().layer(CorsLayer::new().allow_origin(Any).allow_methods([Method::GET, Method::HEAD]));
+    // Dispatched from a fallback rather than a `/out/{*path}` route: a route would add its own
+    // path parameter to those the inner router's handlers extract.
+    Router::new().fallback(move |request: Request| {
+        let service = if request.uri().path().starts_with("/out/") { out.clone() } else { api.clone() };
+        service.call(request, ())
+    })
 }
 
 /// Creates the demo channel and its origin endpoint where missing. The stream is deemed to

@@ -16,6 +16,8 @@
 //!   [`gateway_router`], the one axum router serving both HTTP surfaces.
 //! - [`stack`]: the whole local stack (dynalite, the local harvester, the three functions behind
 //!   the gateway), shared by the `local-stack` binary and the end-to-end tests.
+//! - [`site`]: the clip studio (the web frontend) and its settings, for merging into the
+//!   gateway router.
 //! - [`error`]: the crate's one error type.
 //!
 //! Wiring, as the `local-stack` binary does it:
@@ -41,6 +43,7 @@ pub mod error;
 pub mod gateway;
 mod invoke;
 pub mod runtime;
+pub mod site;
 pub mod stack;
 
 pub use error::LocalStackError;

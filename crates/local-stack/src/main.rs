@@ -23,6 +23,9 @@ struct Args {
     harvester: SocketAddr,
     #[arg(long, default_value = "127.0.0.1:8000")]
     dynamodb: SocketAddr,
+    /// The built clip studio, served at the API's `/` (`npm run build` in web/ makes it).
+    #[arg(long, default_value = "web/dist")]
+    site_dir: PathBuf,
 }
 
 #[tokio::main]
@@ -42,11 +45,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         harvester_addr: args.harvester,
         dynamodb_addr: args.dynamodb,
         startover_window_override: None,
+        site_dir: Some(args.site_dir.clone()),
     })
     .await?;
     let api = &stack.api_url;
     println!(
         "\nlive-clips is running locally.\n\n\
+         \x20 Clip studio         {api}/\n\
          \x20 Clip API            {api}/api\n\
          \x20 Live stream (demo)  {live}\n\
          \x20 MediaPackage (local harvester)  {harvester}\n\

@@ -22,6 +22,7 @@ use tokio::task::JoinHandle;
 use crate::error::LocalStackError;
 use crate::gateway::{Route, gateway_router};
 use crate::runtime::{FunctionHost, FunctionSpec};
+use crate::site::{local_config, site_router};
 
 /// Names the stack gives the resources it creates; the same names template.yaml's resources get
 /// on AWS are not needed, only the same shapes.
@@ -50,6 +51,8 @@ pub struct StackOptions {
     /// create-clip's `STARTOVER_WINDOW_SECONDS`; by default the demo origin endpoint's own
     /// window. Tests set it wider to make MediaPackage, not the API, refuse a window.
     pub startover_window_override: Option<u32>,
+    /// The built clip studio (`web/dist`), served at `/` beside the API; `None` serves no page.
+    pub site_dir: Option<PathBuf>,
 }
 
 impl StackOptions {
@@ -67,6 +70,7 @@ impl StackOptions {
             harvester_addr: any,
             dynamodb_addr: any,
             startover_window_override: None,
+            site_dir: None,
         })
     }
 }
@@ -160,6 +164,11 @@ impl Stack {
             Route::new(Method::GET, "/api/competitions/{competitionId}/clips/{clipId}", "list-clips"),
         ];
         let router = gateway_router(functions.clone(), routes, STAGE)?;
+        let live_url = format!("{harvester_url}/out/v1/{}/index.m3u8", local_harvester::DEMO_ORIGIN_ENDPOINT_ID);
+        let router = match &options.site_dir {
+            Some(dist) => router.merge(site_router(dist.clone(), local_config(&live_url))),
+            None => router,
+        };
         let (stop_api, api_stopped) = oneshot::channel::<()>();
         let api = tokio::spawn(async move {
             let service = router.into_make_service_with_connect_info::<SocketAddr>();
@@ -173,7 +182,7 @@ impl Stack {
 
         Ok(Self {
             api_url,
-            live_url: format!("{harvester_url}/out/v1/{}/index.m3u8", local_harvester::DEMO_ORIGIN_ENDPOINT_ID),
+            live_url,
             harvester_url,
             dynamodb_url,
             startover_window_seconds,

@@ -9,6 +9,7 @@
 
 pub mod demo;
 pub mod origin;
+pub mod timeshift;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, RwLock};

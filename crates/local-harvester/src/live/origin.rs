@@ -6,13 +6,14 @@
 
 use std::collections::VecDeque;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, TimeDelta, Utc};
-use m3u8_rs::Playlist;
+use m3u8_rs::{MediaPlaylistType, Playlist};
 
 use super::LiveSegment;
+use super::timeshift::TimeShift;
 use crate::api::error::ApiError;
 use crate::hls;
 use crate::model::OriginEndpoint;
@@ -56,10 +57,15 @@ fn segment_name(manifest_name: &str, index: usize, sequence: u64) -> String {
     format!("{manifest_name}_{}_{sequence}.ts", index + 1)
 }
 
+/// Segments ending after this are not shown yet: the endpoint's time delay.
+fn available_until(now: DateTime<Utc>, endpoint: &OriginEndpoint) -> DateTime<Utc> {
+    now - TimeDelta::seconds(i64::from(endpoint.time_delay_seconds))
+}
+
 /// The segments a live media playlist shows at `now`: those already available after the
 /// endpoint's time delay, the newest ones adding up to (at least) the playlist window.
 fn live_window(segments: &VecDeque<LiveSegment>, now: DateTime<Utc>, endpoint: &OriginEndpoint) -> Vec<LiveSegment> {
-    let available_until = now - TimeDelta::seconds(i64::from(endpoint.time_delay_seconds));
+    let available_until = available_until(now, endpoint);
     let window_ms = u64::from(endpoint.hls.playlist_window_seconds) * 1000;
     let mut total_ms = 0;
     let mut window: Vec<LiveSegment> = segments
@@ -77,10 +83,11 @@ fn live_window(segments: &VecDeque<LiveSegment>, now: DateTime<Utc>, endpoint: &
     window
 }
 
-/// `GET /out/v1/{endpointId}/{file}`.
+/// `GET /out/v1/{endpointId}/{file}`, optionally time-shifted by `?start=&end=`.
 pub async fn get(
     State(ctx): State<Ctx>,
     Path((endpoint_id, file)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let endpoint = ctx
         .store
@@ -89,18 +96,42 @@ pub async fn get(
         .ok_or_else(|| ApiError::not_found(format!("Origin endpoint '{endpoint_id}' does not exist")))?;
     let missing = || ApiError::not_found(format!("'{file}' is not available on origin endpoint '{endpoint_id}'"));
     let request = LiveFile::parse(&endpoint.manifest_name, &file).ok_or_else(missing)?;
+    let time_shift = match request {
+        LiveFile::Segment(..) => None,
+        LiveFile::Master | LiveFile::Media(_) => TimeShift::from_query(query.as_deref())?,
+    };
     let buffer = ctx.live.get(&endpoint.channel_id).ok_or_else(missing)?;
     let name = endpoint.manifest_name.as_str();
     let response = {
         let buffer = buffer.read().unwrap_or_else(|e| e.into_inner());
         match request {
             LiveFile::Master => {
-                let master = hls::master_playlist(buffer.renditions(), |i| media_name(name, i));
+                // Players resolve child URIs without the master's query: carry the time shift.
+                let suffix = time_shift.as_ref().map(|t| format!("?{}", t.query())).unwrap_or_default();
+                let master = hls::master_playlist(buffer.renditions(), |i| format!("{}{suffix}", media_name(name, i)));
                 playlist_response(&Playlist::MasterPlaylist(master))
             }
             LiveFile::Media(index) if index < buffer.renditions().len() => {
-                let window = live_window(buffer.segments(index), Utc::now(), &endpoint);
-                let media = hls::media_playlist(&window, true, |s| segment_name(name, index, s.sequence));
+                let segments = buffer.segments(index);
+                let uri = |s: &LiveSegment| segment_name(name, index, s.sequence);
+                let media = match &time_shift {
+                    None => hls::media_playlist(&live_window(segments, Utc::now(), &endpoint), true, uri),
+                    Some(shift) => {
+                        let shifted = shift.select(
+                            segments,
+                            available_until(Utc::now(), &endpoint),
+                            endpoint.startover_window_seconds,
+                        )?;
+                        if shifted.closed {
+                            hls::media_playlist(&shifted.segments, false, uri)
+                        } else {
+                            // Segments are only ever appended until `end`: an EVENT playlist, so
+                            // players may seek anywhere in it.
+                            let media = hls::media_playlist(&shifted.segments, true, uri);
+                            m3u8_rs::MediaPlaylist { playlist_type: Some(MediaPlaylistType::Event), ..media }
+                        }
+                    }
+                };
                 playlist_response(&Playlist::MediaPlaylist(media))
             }
             LiveFile::Segment(index, sequence) => {

@@ -5,6 +5,7 @@
 mod errors;
 mod events;
 mod live;
+mod origin;
 mod restart;
 mod support;
 mod vod;
