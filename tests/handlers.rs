@@ -2,7 +2,7 @@
 //! the real adapters against the local DynamoDB and harvester.
 
 use chrono::Utc;
-use clips::adapters::{DynamoClips, MediaPackageHarvester, MediaPackageVod};
+use clips::adapters::{DynamoClips, MediaPackageHarvester, MediaPackageJobs, MediaPackageVod};
 use clips::config::{CreateClipConfig, HarvestDestination, ProcessConfig, TableConfig};
 use clips::domain::{Clip, ClipWindow, CompetitionId, WindowRules};
 use clips::ports::{WriteClips, Written};
@@ -15,6 +15,7 @@ struct Handlers {
     store: DynamoClips,
     harvester: MediaPackageHarvester,
     vod: MediaPackageVod,
+    jobs: MediaPackageJobs,
     create: CreateClipConfig,
     process: ProcessConfig,
 }
@@ -40,13 +41,19 @@ impl Handlers {
                 destination.clone(),
             ),
             vod: MediaPackageVod::new(test.clients.vod.clone(), stack::PACKAGING_GROUP_ID, stack::HARVEST_ROLE_ARN),
+            jobs: MediaPackageJobs::new(test.clients.mediapackage.clone()),
             create: CreateClipConfig {
                 table: table.clone(),
                 destination: destination.clone(),
                 origin_endpoint_id: local_harvester::DEMO_ORIGIN_ENDPOINT_ID.to_owned(),
                 rules,
             },
-            process: ProcessConfig { table, destination, packaging_group_id: stack::PACKAGING_GROUP_ID.to_owned() },
+            process: ProcessConfig {
+                table,
+                destination,
+                packaging_group_id: stack::PACKAGING_GROUP_ID.to_owned(),
+                reconcile_after: chrono::Duration::seconds(120),
+            },
         }
     }
 
@@ -57,7 +64,7 @@ impl Handlers {
     }
 
     async fn event(&self, event: &Value) -> Result<(), clips::error::EventError> {
-        clips::workflow::handle_event(&self.store, &self.vod, &self.process, event, Utc::now()).await
+        clips::workflow::handle_event(&self.store, &self.vod, &self.jobs, &self.process, event, Utc::now()).await
     }
 }
 
@@ -282,5 +289,24 @@ async fn lists_page_filter_and_order_through_dynamodb() {
 
     let (status, bad) = list(vec![("cursor", "not-a-cursor".to_owned())]).await;
     assert_eq!((status, bad["errors"][0]["field"].as_str()), (400, Some("cursor")));
+    test.shutdown().await;
+}
+
+/// A clip stored before its harvest job was asked for (the function stopped in between) has no
+/// job to report on: reconciliation fails it rather than leaving it HARVESTING for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconciliation_fails_a_clip_whose_harvest_job_was_never_started() {
+    let test = TestStack::start().await;
+    let mut handlers = Handlers::new(&test);
+    handlers.process.reconcile_after = chrono::Duration::zero();
+    let orphan = harvesting_clip(&handlers).await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let mut scheduled = sample_event("foreign-event.json");
+    scheduled["source"] = json!("aws.events");
+    scheduled["detail-type"] = json!("Scheduled Event");
+    handlers.event(&scheduled).await.expect("reconciled");
+    let clip = stored_status(&handlers, "100m-final", orphan.id.as_str()).await;
+    assert_eq!(clip["status"], "FAILED", "{clip}");
+    assert_eq!(clip["error"], "The harvest job was never started");
     test.shutdown().await;
 }

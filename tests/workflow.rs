@@ -152,3 +152,51 @@ async fn a_harvest_that_fails_leaves_the_clip_failed_with_the_reason() {
     assert!(failed["playback"].as_array().is_some_and(Vec::is_empty));
     test.shutdown().await;
 }
+
+/// MediaPackage emits events on a best-effort basis: with every notification lost, the scheduled
+/// reconciliation still takes the clip to READY by asking MediaPackage and MediaPackage VOD.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clip_whose_events_are_all_lost_is_reconciled_to_ready() {
+    let test = TestStack::start_with(|options| options.deliver_events = false).await;
+    let (status, location, clip) = test.post_clip(&json!({"competition": "lost", "duration": 10})).await;
+    assert_eq!(status, 202, "{clip}");
+    let location = location.expect("Location");
+    let id = clip["id"].as_str().unwrap().to_owned();
+
+    wait_for(Duration::from_secs(30), || async {
+        let job = test.clients.mediapackage.describe_harvest_job().id(&id).send().await.expect("DescribeHarvestJob");
+        job.status().is_some_and(|s| s.as_str() == "SUCCEEDED")
+    })
+    .await;
+    // Past RECONCILE_AFTER_SECONDS (1 s in tests), and still waiting for its event.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(test.get_json(&location).await.1["status"], "HARVESTING");
+
+    test.stack.reconcile().await.expect("scheduled event delivered");
+    assert_eq!(test.get_json(&location).await.1["status"], "PACKAGING", "the asset was created");
+
+    wait_for(Duration::from_secs(30), || async {
+        let asset = test.clients.vod.describe_asset().id(&id).send().await.expect("DescribeAsset");
+        asset.egress_endpoints().iter().all(|e| e.status() == Some("PLAYABLE"))
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    test.stack.reconcile().await.expect("scheduled event delivered");
+    let (_, ready) = test.get_json(&location).await;
+    assert_eq!(ready["status"], "READY", "{ready}");
+    let url = ready["playback"][0]["url"].as_str().expect("playback URL");
+    assert_decodes(url);
+    test.shutdown().await;
+}
+
+async fn wait_for<F, Fut>(timeout: Duration, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !done().await {
+        assert!(started.elapsed() < timeout, "condition not met within {timeout:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -116,12 +116,16 @@ impl CreateClipConfig {
     }
 }
 
-/// process-harvested-clip: table, which keys are ours, and the VOD packaging group to ingest into.
+/// process-harvested-clip: table, which keys are ours, the VOD packaging group to ingest into,
+/// and when a clip counts as stranded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcessConfig {
     pub table: TableConfig,
     pub destination: HarvestDestination,
     pub packaging_group_id: String,
+    /// A clip unchanged for this long has probably lost an event; a scheduled run asks
+    /// MediaPackage about it. Shorter than a typical harvest only costs a Describe call.
+    pub reconcile_after: Duration,
 }
 
 impl ProcessConfig {
@@ -132,6 +136,7 @@ impl ProcessConfig {
             table: TableConfig::from_source(source)?,
             destination: HarvestDestination::from_source(source)?,
             packaging_group_id: required(source, "PACKAGING_GROUP_ID")?,
+            reconcile_after: seconds(source, "RECONCILE_AFTER_SECONDS", Some(120), 86_400)?,
         })
     }
 }

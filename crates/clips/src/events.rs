@@ -12,6 +12,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 const SOURCE: &str = "aws.mediapackage";
+const SCHEDULE_SOURCE: &str = "aws.events";
+const SCHEDULE_DETAIL_TYPE: &str = "Scheduled Event";
 const HARVEST_DETAIL_TYPE: &str = "MediaPackage HarvestJob Notification";
 const INPUT_DETAIL_TYPE: &str = "MediaPackage Input Notification";
 
@@ -38,6 +40,9 @@ pub enum ClipEvent {
         asset_id: String,
         message: String,
     },
+    /// A scheduled run: look for clips whose events never came (MediaPackage emits events on a
+    /// best-effort basis) and ask MediaPackage where they are.
+    Reconcile,
     /// Not an event for clips, or not one this deployment acts on.
     Ignored(String),
 }
@@ -48,6 +53,9 @@ impl ClipEvent {
             Ok(envelope) => envelope,
             Err(err) => return Self::Ignored(format!("not an EventBridge event: {err}")),
         };
+        if envelope.source == SCHEDULE_SOURCE && envelope.detail_type == SCHEDULE_DETAIL_TYPE {
+            return Self::Reconcile;
+        }
         if envelope.source != SOURCE {
             return Self::Ignored(format!("source {:?} is not {SOURCE}", envelope.source));
         }
@@ -232,6 +240,19 @@ mod tests {
             ClipEvent::parse(&input("IngestError", json!({}))),
             ClipEvent::AssetFailed { asset_id: "20261121T093000Z-abcdefghjk".into(), message: "text".into() }
         );
+    }
+
+    #[test]
+    fn a_scheduled_event_asks_for_reconciliation() {
+        let scheduled = json!({
+            "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "111", "time": "2026-11-21T09:30:00Z", "region": "us-east-1",
+            "resources": ["arn:aws:events:us-east-1:111:rule/reconcile"], "detail": {}
+        });
+        assert_eq!(ClipEvent::parse(&scheduled), ClipEvent::Reconcile);
+        let mut other = scheduled.clone();
+        other["detail-type"] = json!("EC2 Instance State-change Notification");
+        assert!(matches!(ClipEvent::parse(&other), ClipEvent::Ignored(_)));
     }
 
     #[test]

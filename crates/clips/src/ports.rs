@@ -39,6 +39,16 @@ pub trait ReadClips: Send + Sync {
     fn query(&self, query: &ClipQuery) -> impl Future<Output = Result<ClipPage, StoreError>> + Send;
 }
 
+/// Clips that are not final and have not changed since `updated_before`, oldest first: the ones
+/// whose events may have been lost.
+pub trait FindStaleClips: Send + Sync {
+    fn stale(
+        &self,
+        updated_before: chrono::DateTime<chrono::Utc>,
+        limit: u16,
+    ) -> impl Future<Output = Result<Vec<StoredClip>, StoreError>> + Send;
+}
+
 /// Outcome of a conditional write that lost to another writer (or a repeat of itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Written {
@@ -82,6 +92,23 @@ pub struct HarvestRequest {
 pub trait StartHarvest: Send + Sync {
     /// Starts the harvest job; starting the same job again is not an error.
     fn start_harvest(&self, request: &HarvestRequest) -> impl Future<Output = Result<(), HarvestError>> + Send;
+}
+
+/// Where MediaPackage says a harvest job is, for clips whose notification never came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HarvestJobState {
+    InProgress,
+    Succeeded {
+        bucket: String,
+        manifest_key: String,
+    },
+    Failed,
+    /// No such job: the request to start it never reached MediaPackage.
+    Missing,
+}
+
+pub trait HarvestJobStatus: Send + Sync {
+    fn harvest_job_state(&self, job_id: &ClipId) -> impl Future<Output = Result<HarvestJobState, HarvestError>> + Send;
 }
 
 /// A VOD asset as far as clips care: where it came from and how it plays.

@@ -10,7 +10,8 @@ use crate::domain::{Clip, ClipFact, ClipKey, ClipStatus, CompetitionId, Playback
 use crate::error::{ClipError, EventError, HarvestError, StoreError, VodError};
 use crate::events::ClipEvent;
 use crate::ports::{
-    HarvestRequest, Idempotency, IdempotencyRecord, ReadClips, StartHarvest, VodAssets, WriteClips, Written,
+    FindStaleClips, HarvestJobState, HarvestJobStatus, HarvestRequest, Idempotency, IdempotencyRecord, ReadClips,
+    StartHarvest, VodAssets, WriteClips, Written,
 };
 
 /// A validated POST /api/clip body.
@@ -150,7 +151,21 @@ pub enum Processed {
     Updated(ClipStatus),
     Unchanged(ClipStatus),
     Ignored(String),
+    /// A reconciliation run: how many stranded clips it looked at and how many it moved.
+    Reconciled {
+        examined: usize,
+        changed: usize,
+    },
 }
+
+/// What an event asks of the store.
+enum Step {
+    Apply(ClipKey, ClipFact),
+    Done(Processed),
+}
+
+/// How many stranded clips one reconciliation run looks at; the next run takes the rest.
+const RECONCILE_BATCH: u16 = 100;
 
 /// Moves the clip an event is about. Safe to call any number of times with the same event, in
 /// any order with the others.
@@ -158,72 +173,152 @@ pub enum Processed {
 /// # Errors
 /// Only what a retry can fix: store or VOD outages. Events that are foreign, malformed or about
 /// clips that do not exist are `Processed::Ignored`.
-pub async fn process_event<S, V>(
+pub async fn process_event<S, V, J>(
     store: &S,
     vod: &V,
+    jobs: &J,
     config: &ProcessConfig,
     event: ClipEvent,
     now: DateTime<Utc>,
 ) -> Result<Processed, EventError>
 where
-    S: ReadClips + WriteClips,
+    S: ReadClips + WriteClips + FindStaleClips,
     V: VodAssets,
+    J: HarvestJobStatus,
 {
     let destination = &config.destination;
     let ours = |bucket: &str, manifest_key: &str| {
-        (bucket == destination.bucket).then(|| ClipKey::from_manifest_key(&destination.prefix, manifest_key)).flatten()
+        (bucket == destination.bucket)
+            .then(|| ClipKey::from_manifest_key(&destination.prefix, manifest_key))
+            .flatten()
+            .ok_or_else(|| Processed::Ignored(format!("s3://{bucket}/{manifest_key} is not a clip of ours")))
     };
-    let (key, fact) = match event {
-        ClipEvent::Ignored(reason) => return Ok(Processed::Ignored(reason)),
-        ClipEvent::HarvestFailed { bucket, manifest_key, message, .. } => {
-            let Some(key) = ours(&bucket, &manifest_key) else {
-                return Ok(Processed::Ignored(format!("s3://{bucket}/{manifest_key} is not a clip of ours")));
-            };
-            (key, ClipFact::Failed { reason: message })
-        }
-        ClipEvent::Harvested { bucket, manifest_key, .. } => {
-            let Some(key) = ours(&bucket, &manifest_key) else {
-                return Ok(Processed::Ignored(format!("s3://{bucket}/{manifest_key} is not a clip of ours")));
-            };
-            let Some(stored) = store.get(&key).await? else {
-                return Ok(Processed::Ignored(format!("no clip {}", key.id)));
-            };
-            if stored.clip.status != ClipStatus::Harvesting {
-                return Ok(Processed::Unchanged(stored.clip.status));
-            }
-            let fact = match vod.create_asset(&key.id, &bucket, &manifest_key).await {
-                Ok(asset) => ClipFact::Packaging { playback: asset.playback },
-                Err(VodError::Refused(reason)) => {
-                    ClipFact::Failed { reason: format!("MediaPackage VOD refused the asset: {reason}") }
-                }
-                Err(err) => return Err(err.into()),
-            };
-            (key, fact)
-        }
+    let step = match event {
+        ClipEvent::Ignored(reason) => Step::Done(Processed::Ignored(reason)),
+        ClipEvent::Reconcile => return reconcile(store, vod, jobs, config, now).await,
+        ClipEvent::HarvestFailed { bucket, manifest_key, message, .. } => match ours(&bucket, &manifest_key) {
+            Ok(key) => Step::Apply(key, ClipFact::Failed { reason: message }),
+            Err(ignored) => Step::Done(ignored),
+        },
+        ClipEvent::Harvested { bucket, manifest_key, .. } => match ours(&bucket, &manifest_key) {
+            Ok(key) => harvested(store, vod, key, &bucket, &manifest_key).await?,
+            Err(ignored) => Step::Done(ignored),
+        },
         ClipEvent::AssetPlayable { asset_id, packaging_configuration_id } => {
-            let Some((key, mut asset)) = describe(vod, config, &asset_id).await? else {
-                return Ok(Processed::Ignored(format!("asset {asset_id} is not a clip of ours")));
-            };
-            // The event is newer news than the description for its own endpoint.
-            asset
-                .playback
-                .iter_mut()
-                .filter(|p| p.packaging_configuration_id == packaging_configuration_id)
-                .for_each(|p| p.status = PlaybackStatus::Playable);
-            (key, ClipFact::Packaging { playback: asset.playback })
+            match describe(vod, config, &asset_id).await? {
+                Some((key, mut asset)) => {
+                    // The event is newer news than the description for its own endpoint.
+                    asset
+                        .playback
+                        .iter_mut()
+                        .filter(|p| p.packaging_configuration_id == packaging_configuration_id)
+                        .for_each(|p| p.status = PlaybackStatus::Playable);
+                    Step::Apply(key, ClipFact::Packaging { playback: asset.playback })
+                }
+                None => Step::Done(Processed::Ignored(format!("asset {asset_id} is not a clip of ours"))),
+            }
         }
-        ClipEvent::AssetFailed { asset_id, message } => {
-            let Some((key, _)) = describe(vod, config, &asset_id).await? else {
-                return Ok(Processed::Ignored(format!("asset {asset_id} is not a clip of ours")));
-            };
-            (key, ClipFact::Failed { reason: format!("MediaPackage VOD could not ingest the clip: {message}") })
-        }
+        ClipEvent::AssetFailed { asset_id, message } => match describe(vod, config, &asset_id).await? {
+            Some((key, _)) => Step::Apply(
+                key,
+                ClipFact::Failed { reason: format!("MediaPackage VOD could not ingest the clip: {message}") },
+            ),
+            None => Step::Done(Processed::Ignored(format!("asset {asset_id} is not a clip of ours"))),
+        },
     };
-    match apply_fact(store, &key, &fact, now).await? {
-        Applied::Missing => Ok(Processed::Ignored(format!("no clip {}", key.id))),
-        Applied::Changed(clip) => Ok(Processed::Updated(clip.status)),
-        Applied::Unchanged(clip) => Ok(Processed::Unchanged(clip.status)),
+    match step {
+        Step::Done(processed) => Ok(processed),
+        Step::Apply(key, fact) => match apply_fact(store, &key, &fact, now).await? {
+            Applied::Missing => Ok(Processed::Ignored(format!("no clip {}", key.id))),
+            Applied::Changed(clip) => Ok(Processed::Updated(clip.status)),
+            Applied::Unchanged(clip) => Ok(Processed::Unchanged(clip.status)),
+        },
     }
+}
+
+/// The harvest is in the bucket: create the VOD asset, unless the clip is past that already.
+async fn harvested<S: ReadClips, V: VodAssets>(
+    store: &S,
+    vod: &V,
+    key: ClipKey,
+    bucket: &str,
+    manifest_key: &str,
+) -> Result<Step, EventError> {
+    let Some(stored) = store.get(&key).await? else {
+        return Ok(Step::Done(Processed::Ignored(format!("no clip {}", key.id))));
+    };
+    if stored.clip.status != ClipStatus::Harvesting {
+        return Ok(Step::Done(Processed::Unchanged(stored.clip.status)));
+    }
+    let fact = match vod.create_asset(&key.id, bucket, manifest_key).await {
+        Ok(asset) => ClipFact::Packaging { playback: asset.playback },
+        Err(VodError::Refused(reason)) => {
+            ClipFact::Failed { reason: format!("MediaPackage VOD refused the asset: {reason}") }
+        }
+        Err(err) => return Err(err.into()),
+    };
+    Ok(Step::Apply(key, fact))
+}
+
+/// Asks MediaPackage about clips that have waited longer than `reconcile_after` for an event:
+/// MediaPackage emits events on a best-effort basis, so one may never come. A clip whose
+/// lookup fails is left for the next run rather than failing the others.
+async fn reconcile<S, V, J>(
+    store: &S,
+    vod: &V,
+    jobs: &J,
+    config: &ProcessConfig,
+    now: DateTime<Utc>,
+) -> Result<Processed, EventError>
+where
+    S: ReadClips + WriteClips + FindStaleClips,
+    V: VodAssets,
+    J: HarvestJobStatus,
+{
+    let stale = store.stale(now - config.reconcile_after, RECONCILE_BATCH).await?;
+    let mut changed = 0;
+    for stored in &stale {
+        let clip = &stored.clip;
+        let key = ClipKey { competition: clip.competition.clone(), id: clip.id.clone() };
+        let step = match clip.status {
+            ClipStatus::Harvesting => match jobs.harvest_job_state(&clip.id).await {
+                Ok(HarvestJobState::InProgress) => continue,
+                Ok(HarvestJobState::Succeeded { bucket, manifest_key }) => {
+                    harvested(store, vod, key, &bucket, &manifest_key).await?
+                }
+                Ok(HarvestJobState::Failed) => Step::Apply(
+                    key,
+                    ClipFact::Failed {
+                        reason: "MediaPackage reports the harvest job FAILED (its notification was lost)".into(),
+                    },
+                ),
+                Ok(HarvestJobState::Missing) => {
+                    Step::Apply(key, ClipFact::Failed { reason: "The harvest job was never started".into() })
+                }
+                Err(err) => {
+                    warn!(clip = %clip.id, error = %err, "harvest job lookup failed; retrying next run");
+                    continue;
+                }
+            },
+            ClipStatus::Packaging => match vod.describe_asset(clip.id.as_str()).await {
+                Ok(Some(asset)) => Step::Apply(key, ClipFact::Packaging { playback: asset.playback }),
+                Ok(None) => {
+                    Step::Apply(key, ClipFact::Failed { reason: "The clip's VOD asset no longer exists".into() })
+                }
+                Err(err) => {
+                    warn!(clip = %clip.id, error = %err, "asset lookup failed; retrying next run");
+                    continue;
+                }
+            },
+            ClipStatus::Ready | ClipStatus::Failed => continue,
+        };
+        if let Step::Apply(key, fact) = step
+            && matches!(apply_fact(store, &key, &fact, now).await?, Applied::Changed(_))
+        {
+            changed += 1;
+        }
+    }
+    Ok(Processed::Reconciled { examined: stale.len(), changed })
 }
 
 /// The asset and the clip it was made from; an asset is traced back to its clip through the
@@ -246,21 +341,23 @@ async fn describe<V: VodAssets>(
 /// # Errors
 /// Only `EventError::Retryable`, which fails the invocation so Lambda retries it (and then the
 /// dead-letter queue has it); everything else is acknowledged.
-pub async fn handle_event<S, V>(
+pub async fn handle_event<S, V, J>(
     store: &S,
     vod: &V,
+    jobs: &J,
     config: &ProcessConfig,
     event: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<(), EventError>
 where
-    S: ReadClips + WriteClips,
+    S: ReadClips + WriteClips + FindStaleClips,
     V: VodAssets,
+    J: HarvestJobStatus,
 {
     let event_id = event.get("id").and_then(serde_json::Value::as_str).unwrap_or("-").to_owned();
     let parsed = ClipEvent::parse(event);
     let kind = format!("{parsed:?}");
-    match process_event(store, vod, config, parsed, now).await {
+    match process_event(store, vod, jobs, config, parsed, now).await {
         Ok(Processed::Ignored(reason)) => info!(event = %event_id, %reason, "event ignored"),
         Ok(outcome) => info!(event = %event_id, ?outcome, "event processed"),
         Err(err) => {

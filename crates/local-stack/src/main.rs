@@ -28,6 +28,10 @@ struct Args {
     site_dir: PathBuf,
 }
 
+/// The local schedule of the reconciliation of clips whose events were lost, and how old a clip
+/// must be to be looked at.
+const RECONCILE_EVERY_SECONDS: u64 = 60;
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
@@ -46,6 +50,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         dynamodb_addr: args.dynamodb,
         startover_window_override: None,
         site_dir: Some(args.site_dir.clone()),
+        deliver_events: true,
+        reconcile_every: Some(std::time::Duration::from_secs(RECONCILE_EVERY_SECONDS)),
+        reconcile_after_seconds: RECONCILE_EVERY_SECONDS as u32,
     })
     .await?;
     let api = &stack.api_url;

@@ -11,8 +11,12 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType,
+};
 use aws_sdk_mediapackagevod::types::{HlsManifest, HlsPackage};
+use clips::adapters::PENDING_INDEX;
 use http::Method;
 use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
@@ -53,6 +57,14 @@ pub struct StackOptions {
     pub startover_window_override: Option<u32>,
     /// The built clip studio (`web/dist`), served at `/` beside the API; `None` serves no page.
     pub site_dir: Option<PathBuf>,
+    /// Whether the harvester delivers its events to process-harvested-clip. Tests turn it off
+    /// to play MediaPackage losing every notification.
+    pub deliver_events: bool,
+    /// How often the stack sends process-harvested-clip the scheduled reconciliation event, as
+    /// the deployment's EventBridge schedule does; `None` leaves it to the caller.
+    pub reconcile_every: Option<Duration>,
+    /// process-harvested-clip's `RECONCILE_AFTER_SECONDS`.
+    pub reconcile_after_seconds: u32,
 }
 
 impl StackOptions {
@@ -71,6 +83,9 @@ impl StackOptions {
             dynamodb_addr: any,
             startover_window_override: None,
             site_dir: None,
+            deliver_events: true,
+            reconcile_every: None,
+            reconcile_after_seconds: 1,
         })
     }
 }
@@ -124,11 +139,15 @@ impl Stack {
         let harvester_config = local_harvester::HarvesterConfig {
             data_dir: options.data_dir.join("harvester"),
             public_url: format!("{harvester_url}/").parse().map_err(|e| setup("harvester URL", &e))?,
-            event_targets: vec![
-                format!("{api_url}/2015-03-31/functions/{PROCESS_FUNCTION}/invocations")
-                    .parse()
-                    .map_err(|e| setup("event target", &e))?,
-            ],
+            event_targets: if options.deliver_events {
+                vec![
+                    format!("{api_url}/2015-03-31/functions/{PROCESS_FUNCTION}/invocations")
+                        .parse()
+                        .map_err(|e| setup("event target", &e))?,
+                ]
+            } else {
+                Vec::new()
+            },
             region: REGION.to_owned(),
             account_id: "000000000000".to_owned(),
             demo: true,
@@ -149,7 +168,8 @@ impl Stack {
         create_packaging(&clients.vod).await?;
 
         let startover_window_seconds = options.startover_window_override.unwrap_or(startover);
-        let env = function_env(&dynamodb_url, &harvester_url, startover_window_seconds);
+        let mut env = function_env(&dynamodb_url, &harvester_url, startover_window_seconds);
+        env.push(("RECONCILE_AFTER_SECONDS".to_owned(), options.reconcile_after_seconds.to_string()));
         let mut functions = Vec::new();
         for name in ["create-clip", "list-clips", PROCESS_FUNCTION] {
             let mut spec = FunctionSpec::new(name, options.bin_dir.join(name));
@@ -180,7 +200,7 @@ impl Stack {
             }
         });
 
-        Ok(Self {
+        let mut stack = Self {
             api_url,
             live_url,
             harvester_url,
@@ -191,7 +211,20 @@ impl Stack {
             stop_api: Some(stop_api),
             stop_harvester: Some(stop_harvester),
             tasks: vec![harvester, api],
-        })
+        };
+        if let Some(every) = options.reconcile_every {
+            let process = stack.functions.iter().find(|f| f.name() == PROCESS_FUNCTION).cloned();
+            stack.tasks.extend(process.map(|f| tokio::spawn(reconcile_periodically(f, every))));
+        }
+        Ok(stack)
+    }
+
+    /// Sends process-harvested-clip EventBridge's scheduled event, as the deployment's schedule
+    /// rule does, so clips whose notification was lost are found.
+    pub async fn reconcile(&self) -> Result<(), LocalStackError> {
+        let process = self.functions.iter().find(|f| f.name() == PROCESS_FUNCTION);
+        let process = process.ok_or_else(|| LocalStackError::FunctionNotFound(PROCESS_FUNCTION.to_owned()))?;
+        process.invoke(scheduled_event()).await.map(drop)
     }
 
     /// Stops the API, the functions, the harvester and dynalite, in that order, so nothing is
@@ -211,6 +244,36 @@ impl Stack {
         }
         self.dynalite.kill().await.ok();
     }
+}
+
+async fn reconcile_periodically(process: FunctionHost, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        if let Err(err) = process.invoke(scheduled_event()).await {
+            tracing::warn!(error = %err, "scheduled reconciliation was not delivered");
+            return;
+        }
+    }
+}
+
+/// EventBridge's "Scheduled Event", as a schedule rule delivers it.
+fn scheduled_event() -> bytes::Bytes {
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    serde_json::json!({
+        "version": "0",
+        "id": format!("local-{}", chrono::Utc::now().timestamp_millis()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": crate::ACCOUNT_ID,
+        "time": now,
+        "region": REGION,
+        "resources": [format!("arn:aws:events:{REGION}:{}:rule/live-clips-reconcile", crate::ACCOUNT_ID)],
+        "detail": {}
+    })
+    .to_string()
+    .into()
 }
 
 /// The settings a deployment gives the functions, pointed at the local parts.
@@ -315,7 +378,8 @@ async fn start_dynalite(options: &StackOptions) -> Result<(Child, String), Local
     Ok((child, format!("http://{addr}")))
 }
 
-/// The clips table with template.yaml's key schema: HASH `competition`, RANGE `clip`.
+/// The clips table with template.yaml's key schema: HASH `competition`, RANGE `clip`, and the
+/// sparse index of unfinished clips the reconciliation reads.
 async fn create_table(client: &aws_sdk_dynamodb::Client) -> Result<(), LocalStackError> {
     let attribute =
         |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
@@ -326,8 +390,19 @@ async fn create_table(client: &aws_sdk_dynamodb::Client) -> Result<(), LocalStac
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(attribute("competition").map_err(sdk_build)?)
         .attribute_definitions(attribute("clip").map_err(sdk_build)?)
+        .attribute_definitions(attribute("pending").map_err(sdk_build)?)
+        .attribute_definitions(attribute("updatedAt").map_err(sdk_build)?)
         .key_schema(key("competition", KeyType::Hash).map_err(sdk_build)?)
         .key_schema(key("clip", KeyType::Range).map_err(sdk_build)?)
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(PENDING_INDEX)
+                .key_schema(key("pending", KeyType::Hash).map_err(sdk_build)?)
+                .key_schema(key("updatedAt", KeyType::Range).map_err(sdk_build)?)
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()
+                .map_err(sdk_build)?,
+        )
         .send()
         .await;
     match result {

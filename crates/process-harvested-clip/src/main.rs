@@ -1,7 +1,8 @@
-//! EventBridge: MediaPackage harvest-job and VOD input notifications. Wiring only; the work is
+//! EventBridge: MediaPackage harvest-job and VOD input notifications, and the scheduled
+//! reconciliation of clips whose notification never came. Wiring only; the work is
 //! `clips::workflow::process_event`.
 
-use clips::adapters::{DynamoClips, MediaPackageVod};
+use clips::adapters::{DynamoClips, MediaPackageJobs, MediaPackageVod};
 use clips::config::{Environment, ProcessConfig};
 use clips::runtime::{aws_config, config_or_exit, init_logging};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
@@ -18,11 +19,12 @@ async fn main() -> Result<(), Error> {
         &config.packaging_group_id,
         &config.destination.role_arn,
     );
-    let (store, vod, config) = (&store, &vod, &config);
+    let jobs = MediaPackageJobs::new(aws_sdk_mediapackage::Client::new(&aws));
+    let (store, vod, jobs, config) = (&store, &vod, &jobs, &config);
     // The event is taken as raw JSON: a shape we do not know must be acknowledged, not bounced
     // back by the runtime as a deserialization error that EventBridge would retry.
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        clips::workflow::handle_event(store, vod, config, &event.payload, chrono::Utc::now()).await
+        clips::workflow::handle_event(store, vod, jobs, config, &event.payload, chrono::Utc::now()).await
     }))
     .await
 }

@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Clip, ClipId, ClipKey, ClipStatus, ClipWindow, CompetitionId, Playback, format_instant};
 use crate::error::StoreError;
-use crate::ports::{ClipPage, ClipQuery, Idempotency, IdempotencyRecord, ReadClips, StoredClip, WriteClips, Written};
+use crate::ports::{
+    ClipPage, ClipQuery, FindStaleClips, Idempotency, IdempotencyRecord, ReadClips, StoredClip, WriteClips, Written,
+};
 
 #[derive(Debug, Clone)]
 pub struct DynamoClips {
@@ -47,7 +49,15 @@ struct ClipItem {
     created_at: String,
     updated_at: String,
     version: u64,
+    /// Present only while the clip is not final, so the sparse `PENDING_INDEX` holds exactly the
+    /// clips that may still be waiting for an event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pending: Option<String>,
 }
+
+/// The sparse global secondary index of unfinished clips: HASH `pending`, RANGE `updatedAt`.
+pub const PENDING_INDEX: &str = "pending-by-age";
+const PENDING: &str = "PENDING";
 
 impl ClipItem {
     fn new(clip: &Clip, version: u64) -> Self {
@@ -64,6 +74,7 @@ impl ClipItem {
             created_at: format_instant(clip.created_at),
             updated_at: format_instant(clip.updated_at),
             version,
+            pending: (!clip.status.is_final()).then(|| PENDING.to_owned()),
         }
     }
 }
@@ -199,6 +210,24 @@ impl ReadClips for DynamoClips {
             _ => None,
         };
         Ok(ClipPage { clips, last_evaluated })
+    }
+}
+
+impl FindStaleClips for DynamoClips {
+    async fn stale(&self, updated_before: DateTime<Utc>, limit: u16) -> Result<Vec<StoredClip>, StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(PENDING_INDEX)
+            .key_condition_expression("pending = :pending AND updatedAt < :before")
+            .expression_attribute_values(":pending", AttributeValue::S(PENDING.to_owned()))
+            .expression_attribute_values(":before", AttributeValue::S(format_instant(updated_before)))
+            .limit(i32::from(limit))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output.items.unwrap_or_default().into_iter().map(|item| from_item::<ClipItem>(item)?.try_into()).collect()
     }
 }
 

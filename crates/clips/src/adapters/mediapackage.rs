@@ -4,12 +4,12 @@
 
 use aws_sdk_mediapackage::Client;
 use aws_sdk_mediapackage::operation::create_harvest_job::CreateHarvestJobError;
-use aws_sdk_mediapackage::types::S3Destination;
+use aws_sdk_mediapackage::types::{S3Destination, Status};
 
 use crate::config::HarvestDestination;
-use crate::domain::format_instant;
+use crate::domain::{ClipId, format_instant};
 use crate::error::HarvestError;
-use crate::ports::{HarvestRequest, StartHarvest};
+use crate::ports::{HarvestJobState, HarvestJobStatus, HarvestRequest, StartHarvest};
 
 #[derive(Debug, Clone)]
 pub struct MediaPackageHarvester {
@@ -65,5 +65,41 @@ impl StartHarvest for MediaPackageHarvester {
             }
             _ => Err(HarvestError::Unavailable(Box::new(err))),
         }
+    }
+}
+
+/// Harvest job lookups, for the reconciliation of clips whose notification never came. Apart
+/// from `MediaPackageHarvester` because it needs no origin endpoint or destination.
+#[derive(Debug, Clone)]
+pub struct MediaPackageJobs {
+    client: Client,
+}
+
+impl MediaPackageJobs {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+impl HarvestJobStatus for MediaPackageJobs {
+    async fn harvest_job_state(&self, job_id: &ClipId) -> Result<HarvestJobState, HarvestError> {
+        let job = match self.client.describe_harvest_job().id(job_id.as_str()).send().await {
+            Ok(job) => job,
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found_exception()) => {
+                return Ok(HarvestJobState::Missing);
+            }
+            Err(err) => return Err(HarvestError::Unavailable(Box::new(err))),
+        };
+        Ok(match job.status() {
+            Some(Status::Succeeded) => {
+                let destination = job.s3_destination();
+                HarvestJobState::Succeeded {
+                    bucket: destination.and_then(|d| d.bucket_name()).unwrap_or_default().to_owned(),
+                    manifest_key: destination.and_then(|d| d.manifest_key()).unwrap_or_default().to_owned(),
+                }
+            }
+            Some(Status::Failed) => HarvestJobState::Failed,
+            _ => HarvestJobState::InProgress,
+        })
     }
 }

@@ -5,6 +5,6 @@ mod dynamodb;
 mod mediapackage;
 mod mediapackage_vod;
 
-pub use dynamodb::DynamoClips;
-pub use mediapackage::MediaPackageHarvester;
+pub use dynamodb::{DynamoClips, PENDING_INDEX};
+pub use mediapackage::{MediaPackageHarvester, MediaPackageJobs};
 pub use mediapackage_vod::MediaPackageVod;
