@@ -296,7 +296,7 @@ where
                     Step::Apply(key, ClipFact::Failed { reason: "The harvest job was never started".into() })
                 }
                 Err(err) => {
-                    warn!(clip = %clip.id, error = %err, "harvest job lookup failed; retrying next run");
+                    warn!(clip = %clip.id, error = &err as &dyn std::error::Error, "harvest job lookup failed; retrying next run");
                     continue;
                 }
             },
@@ -306,7 +306,7 @@ where
                     Step::Apply(key, ClipFact::Failed { reason: "The clip's VOD asset no longer exists".into() })
                 }
                 Err(err) => {
-                    warn!(clip = %clip.id, error = %err, "asset lookup failed; retrying next run");
+                    warn!(clip = %clip.id, error = &err as &dyn std::error::Error, "asset lookup failed; retrying next run");
                     continue;
                 }
             },
@@ -361,7 +361,7 @@ where
         Ok(Processed::Ignored(reason)) => info!(event = %event_id, %reason, "event ignored"),
         Ok(outcome) => info!(event = %event_id, ?outcome, "event processed"),
         Err(err) => {
-            error!(event = %event_id, error = %err, cause = ?std::error::Error::source(&err), %kind, "event will be retried");
+            error!(event = %event_id, error = &err as &dyn std::error::Error, %kind, "event will be retried");
             return Err(err);
         }
     }

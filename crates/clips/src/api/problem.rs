@@ -112,13 +112,23 @@ impl From<&ClipError> for Problem {
     }
 }
 
+/// The id of the clip a failure left behind, for the log line.
+fn problem_clip(problem: &Problem) -> Option<&str> {
+    problem.clip.as_ref().and_then(|c| c.get("id")).and_then(serde_json::Value::as_str)
+}
+
 /// Logs `err` with its cause chain (once) and answers with its problem document.
 pub fn error_response(err: &ClipError) -> Response<Body> {
     let problem = Problem::from(err);
     if problem.status >= 500 {
-        error!(error = %err, cause = ?std::error::Error::source(err), status = problem.status, "request failed");
+        error!(
+            error = err as &dyn std::error::Error,
+            status = problem.status,
+            clip = problem_clip(&problem),
+            "request failed"
+        );
     } else {
-        warn!(error = %err, status = problem.status, "request refused");
+        warn!(error = %err, detail = %problem.detail, status = problem.status, clip = problem_clip(&problem), "request refused");
     }
     problem.into_response()
 }
