@@ -15,7 +15,7 @@ use m3u8_rs::Playlist;
 use crate::HarvesterError;
 use crate::events;
 use crate::hls;
-use crate::live::{LiveBuffer, LiveSegment, Rendition};
+use crate::live::{InitSegment, LiveBuffer, LiveSegment, Rendition};
 use crate::model::{JobStatus, S3Object};
 use crate::server::Ctx;
 use crate::store::{Store, write_atomic};
@@ -63,6 +63,16 @@ pub fn plan(buffer: &LiveBuffer, window: Window) -> Result<HarvestPlan, String> 
     let (Some(first), Some(last)) = (reference.first(), reference.last()) else {
         return Err(format!("No content is available between {} and {}", rfc3339(start), rfc3339(end)));
     };
+    // MediaPackage harvests whole segments and refuses a window that cannot hold one.
+    let shortest_ms = reference.iter().map(|s| s.duration_ms).min().unwrap_or(0);
+    if (end - start).num_milliseconds() < i64::from(shortest_ms) {
+        return Err(format!(
+            "The window from {} to {} is shorter than a segment ({} s): harvest at least one segment's duration",
+            rfc3339(start),
+            rfc3339(end),
+            f64::from(shortest_ms) / 1000.0
+        ));
+    }
     let sequences = first.sequence..=last.sequence;
     let tracks: Vec<Vec<LiveSegment>> = (0..buffer.renditions().len())
         .map(|r| buffer.segments(r).iter().filter(|s| sequences.contains(&s.sequence)).cloned().collect())
@@ -88,13 +98,33 @@ pub async fn write(store: &Store, destination: &S3Object, plan: &HarvestPlan) ->
     let stem = stem(&destination.key);
     for (index, track) in plan.tracks.iter().enumerate() {
         let first_sequence = track.first().map_or(0, |s| s.sequence);
-        let segment_name = |s: &LiveSegment| format!("{stem}_{}_{:05}.ts", index + 1, s.sequence - first_sequence);
-        // Segments are not visible to anyone before their playlist is, so they need no rename.
-        for segment in track {
-            let path = dir.join(segment_name(segment));
-            tokio::fs::write(&path, segment.bytes.bytes()).await.map_err(HarvesterError::io(&path))?;
+        let segment_name =
+            |s: &LiveSegment| format!("{stem}_{}_{:05}.{}", index + 1, s.sequence - first_sequence, s.extension());
+        // fMP4 initialisation segments are numbered in the order the clip first needs them.
+        let mut inits: Vec<u64> = Vec::new();
+        for init in track.iter().filter_map(|s| s.init.as_ref()) {
+            if !inits.contains(&init.id) {
+                inits.push(init.id);
+            }
         }
-        let media = hls::media_playlist(track, false, segment_name);
+        let init_name = |init: &InitSegment| {
+            let k = inits.iter().position(|id| *id == init.id).unwrap_or_default();
+            format!("{stem}_{}_init_{k}.mp4", index + 1)
+        };
+        // Segments are not visible to anyone before their playlist is, so they need no rename.
+        let mut written_inits = Vec::new();
+        for segment in track {
+            if let Some(init) = &segment.init
+                && !written_inits.contains(&init.id)
+            {
+                let path = dir.join(init_name(init));
+                init.bytes.write_to(&path).await.map_err(HarvesterError::io(&path))?;
+                written_inits.push(init.id);
+            }
+            let path = dir.join(segment_name(segment));
+            segment.bytes.write_to(&path).await.map_err(HarvesterError::io(&path))?;
+        }
+        let media = hls::media_playlist(track, false, segment_name, init_name);
         write_atomic(&dir.join(media_name(stem, index)), &hls::render(&Playlist::MediaPlaylist(media))).await?;
     }
     let master = hls::master_playlist(&plan.renditions, |i| media_name(stem, i));
@@ -180,8 +210,15 @@ mod tests {
 
     /// Two renditions of 2 s segments 0..count, starting at the epoch.
     fn buffer(count: u64) -> LiveBuffer {
-        let rendition =
-            Rendition { bandwidth: 1, average_bandwidth: None, codecs: None, resolution: None, frame_rate: None };
+        let rendition = Rendition {
+            bandwidth: 1,
+            average_bandwidth: None,
+            codecs: None,
+            resolution: None,
+            frame_rate: None,
+            audio_group: None,
+            alternative: None,
+        };
         let mut buffer = LiveBuffer::new(vec![rendition.clone(), rendition], Duration::from_secs(3600));
         for k in 0..count {
             for r in 0..2 {
@@ -194,6 +231,7 @@ mod tests {
                         discontinuity: k == 4,
                         discontinuity_sequence: u64::from(k >= 4),
                         bytes: SegmentBytes::Shared(Bytes::new()),
+                        init: None,
                     },
                 );
             }
@@ -247,6 +285,99 @@ mod tests {
         // Inside the startover window, but the segments have been trimmed away.
         let message = plan(&late, window(0.0, 1.0)).unwrap_err();
         assert!(message.starts_with("No content is available"), "{message}");
+    }
+
+    #[test]
+    fn a_window_shorter_than_a_segment_fails() {
+        let message = plan(&buffer(10), window(3.0, 4.5)).unwrap_err();
+        assert!(message.contains("shorter than a segment (2 s)"), "{message}");
+        assert!(plan(&buffer(10), window(3.0, 5.0)).is_ok());
+    }
+
+    #[test]
+    fn a_gap_in_the_stream_is_cut_around_in_every_rendition() {
+        // Segments 5 and 6 never arrived (an encoder outage); 7 follows a discontinuity.
+        let mut gapped = buffer(0);
+        for k in (0..10).filter(|k| !(5..7).contains(k)) {
+            for r in 0..2 {
+                gapped.push(
+                    r,
+                    LiveSegment {
+                        sequence: k,
+                        start: at(2.0 * k as f64),
+                        duration_ms: 2000,
+                        discontinuity: k == 7,
+                        discontinuity_sequence: u64::from(k >= 7),
+                        bytes: SegmentBytes::Shared(Bytes::new()),
+                        init: None,
+                    },
+                );
+            }
+        }
+        let plan = plan(&gapped, window(8.0, 16.0)).unwrap();
+        assert_eq!(sequences(&plan, 0), [4, 7]);
+        assert_eq!(sequences(&plan, 1), [4, 7]);
+        let media = hls::media_playlist(&plan.tracks[1], false, |s| s.sequence.to_string(), |_| unreachable!());
+        assert!(media.segments[1].discontinuity);
+        let message = super::plan(&gapped, window(10.5, 13.0)).unwrap_err();
+        assert!(message.starts_with("No content is available"), "{message}");
+    }
+
+    /// Scale measurement, not run by default (item 9 of the harvester's issue): a 24 h window of
+    /// three renditions of 2 s segments (43 200 segments in all).
+    /// `cargo test -p local-harvester --lib -- --ignored --nocapture harvest_scale`
+    #[tokio::test]
+    #[ignore = "a measurement; prints numbers"]
+    async fn harvest_scale_24_hours_of_three_renditions() {
+        // 6 h, 12 h and 24 h, to see the cost grow with the number of segments.
+        for hours in [6u64, 12, 24] {
+            let per_rendition = hours * 3600 / 2;
+            let rendition = Rendition {
+                bandwidth: 1,
+                average_bandwidth: None,
+                codecs: None,
+                resolution: None,
+                frame_rate: None,
+                audio_group: None,
+                alternative: None,
+            };
+            let mut buffer = LiveBuffer::new(vec![rendition; 3], Duration::from_secs(26 * 3600));
+            let payload = Bytes::from(vec![0x47u8; 188]);
+            let started = std::time::Instant::now();
+            for k in 0..per_rendition {
+                for r in 0..3 {
+                    let segment = LiveSegment {
+                        sequence: k,
+                        start: at(2.0 * k as f64),
+                        duration_ms: 2000,
+                        discontinuity: false,
+                        discontinuity_sequence: 0,
+                        bytes: SegmentBytes::Shared(payload.clone()),
+                        init: None,
+                    };
+                    buffer.push(r, segment);
+                }
+            }
+            let filled = started.elapsed();
+            let started = std::time::Instant::now();
+            let seconds = (hours * 3600) as f64;
+            let span = Window { startover_window_seconds: 24 * 3600, ..window(0.0, seconds) };
+            let plan = plan(&buffer, span).unwrap();
+            let planned = started.elapsed();
+            assert_eq!(plan.tracks.iter().map(Vec::len).sum::<usize>(), 3 * per_rendition as usize);
+
+            let dir = std::env::temp_dir().join(format!("lh-scale-{}", crate::validate::random_hex(8)));
+            let store = Store::open(&dir).await.unwrap();
+            let started = std::time::Instant::now();
+            write(&store, &S3Object { bucket: "b".into(), key: "day/index.m3u8".into() }, &plan).await.unwrap();
+            let written = started.elapsed();
+            std::fs::remove_dir_all(dir).unwrap();
+            println!(
+                "{hours} h: {} segments; LiveSegment {} bytes; fill {filled:?}; plan {planned:?}; write {written:?}",
+                3 * per_rendition,
+                std::mem::size_of::<LiveSegment>(),
+            );
+        }
     }
 
     #[test]

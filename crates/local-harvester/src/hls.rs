@@ -1,23 +1,37 @@
 //! Typed HLS playlists built from buffered segments, shared by the live origin and the
 //! harvester. Playlists are `m3u8-rs` values rendered through its writer, never strings.
 
-use m3u8_rs::{MasterPlaylist, MediaPlaylist, MediaPlaylistType, MediaSegment, Playlist, Resolution, VariantStream};
+use m3u8_rs::{
+    AlternativeMedia, Map, MasterPlaylist, MediaPlaylist, MediaPlaylistType, MediaSegment, Playlist, Resolution,
+    VariantStream,
+};
 
-use crate::live::{LiveSegment, Rendition};
+use crate::live::{InitSegment, LiveSegment, Rendition};
 
 /// `EXT-X-VERSION` for media playlists: 3 allows the decimal `EXTINF` durations we write.
 const MEDIA_PLAYLIST_VERSION: usize = 3;
+/// `EXT-X-VERSION` for media playlists with `EXT-X-MAP` (fMP4/CMAF), RFC 8216 section 7.
+const MAP_PLAYLIST_VERSION: usize = 6;
 
 /// `Content-Type` of playlists, as MediaPackage serves them.
 pub const PLAYLIST_CONTENT_TYPE: &str = "application/vnd.apple.mpegurl";
 /// `Content-Type` of MPEG-TS segments.
 pub const SEGMENT_CONTENT_TYPE: &str = "video/MP2T";
+/// `Content-Type` of fMP4/CMAF segments and initialisation segments.
+pub const MP4_CONTENT_TYPE: &str = "video/mp4";
 
-/// A master playlist listing `renditions`, the `i`-th at `uri(i)`.
+/// A master playlist listing `renditions`, the `i`-th at `uri(i)`: variants as
+/// `EXT-X-STREAM-INF`, alternatives (a separate audio group) as `EXT-X-MEDIA`.
 pub fn master_playlist(renditions: &[Rendition], uri: impl Fn(usize) -> String) -> MasterPlaylist {
+    let alternatives = renditions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| Some(AlternativeMedia { uri: Some(uri(i)), ..r.alternative.clone()? }))
+        .collect();
     let variants = renditions
         .iter()
         .enumerate()
+        .filter(|(_, r)| r.alternative.is_none())
         .map(|(i, r)| VariantStream {
             uri: uri(i),
             bandwidth: r.bandwidth,
@@ -25,10 +39,11 @@ pub fn master_playlist(renditions: &[Rendition], uri: impl Fn(usize) -> String) 
             codecs: r.codecs.clone(),
             resolution: r.resolution.map(|(width, height)| Resolution { width, height }),
             frame_rate: r.frame_rate,
+            audio: r.audio_group.clone(),
             ..VariantStream::default()
         })
         .collect();
-    MasterPlaylist { version: Some(MEDIA_PLAYLIST_VERSION), variants, ..MasterPlaylist::default() }
+    MasterPlaylist { version: Some(MEDIA_PLAYLIST_VERSION), variants, alternatives, ..MasterPlaylist::default() }
 }
 
 /// `EXT-X-TARGETDURATION`: the longest segment, rounded up to whole seconds (RFC 8216 4.3.3.1).
@@ -37,13 +52,19 @@ pub fn target_duration(segments: &[LiveSegment]) -> u64 {
 }
 
 /// A media playlist of `segments`, each at `uri(segment)`, with a program date time on every
-/// segment.
+/// segment, and an `EXT-X-MAP` (at `init_uri(init)`) wherever the initialisation segment of
+/// fMP4/CMAF segments starts or changes.
 ///
 /// `live` playlists slide: they start at the first segment's media and discontinuity sequence
 /// and have no end. VOD playlists are self-contained: numbered from zero, typed VOD, ended,
 /// and without a discontinuity before their first segment (there is nothing to be
 /// discontinuous with).
-pub fn media_playlist(segments: &[LiveSegment], live: bool, uri: impl Fn(&LiveSegment) -> String) -> MediaPlaylist {
+pub fn media_playlist(
+    segments: &[LiveSegment],
+    live: bool,
+    uri: impl Fn(&LiveSegment) -> String,
+    init_uri: impl Fn(&InitSegment) -> String,
+) -> MediaPlaylist {
     let first = segments.first();
     let (media_sequence, discontinuity_sequence) = match first {
         Some(s) if live => (s.sequence, s.discontinuity_sequence.saturating_sub(u64::from(s.discontinuity))),
@@ -57,11 +78,17 @@ pub fn media_playlist(segments: &[LiveSegment], live: bool, uri: impl Fn(&LiveSe
             duration: s.duration_ms as f32 / 1000.0,
             discontinuity: s.discontinuity && (live || i > 0),
             program_date_time: Some(s.start.fixed_offset()),
+            map: s
+                .init
+                .as_ref()
+                .filter(|init| i == 0 || segments[i - 1].init.as_ref().is_none_or(|p| p.id != init.id))
+                .map(|init| Map { uri: init_uri(init), byte_range: None, other_attributes: Default::default() }),
             ..MediaSegment::default()
         })
         .collect();
+    let version = if segments.iter().any(|s| s.init.is_some()) { MAP_PLAYLIST_VERSION } else { MEDIA_PLAYLIST_VERSION };
     MediaPlaylist {
-        version: Some(MEDIA_PLAYLIST_VERSION),
+        version: Some(version),
         target_duration: target_duration(segments),
         media_sequence,
         discontinuity_sequence,
@@ -81,6 +108,8 @@ pub fn render(playlist: &Playlist) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use bytes::Bytes;
     use chrono::{DateTime, TimeDelta};
 
@@ -103,6 +132,7 @@ mod tests {
                     discontinuity,
                     discontinuity_sequence: discontinuities,
                     bytes: SegmentBytes::Shared(Bytes::new()),
+                    init: None,
                 };
                 start += TimeDelta::milliseconds(i64::from(*d));
                 s
@@ -119,7 +149,12 @@ mod tests {
 
     #[test]
     fn vod_playlist_is_ended_typed_and_drops_a_leading_discontinuity() {
-        let playlist = media_playlist(&segments(&[2000, 2000, 1960], &[0, 2]), false, |s| format!("{}.ts", s.sequence));
+        let playlist = media_playlist(
+            &segments(&[2000, 2000, 1960], &[0, 2]),
+            false,
+            |s| format!("{}.ts", s.sequence),
+            |_| unreachable!(),
+        );
         let text = String::from_utf8(render(&Playlist::MediaPlaylist(playlist))).unwrap();
         let expected = "#EXTM3U
 #EXT-X-VERSION:3
@@ -145,13 +180,36 @@ mod tests {
 
     #[test]
     fn live_playlist_slides_with_media_and_discontinuity_sequence() {
-        let playlist = media_playlist(&segments(&[2000, 2000], &[0]), true, |s| format!("{}.ts", s.sequence));
+        let playlist =
+            media_playlist(&segments(&[2000, 2000], &[0]), true, |s| format!("{}.ts", s.sequence), |_| unreachable!());
         assert_eq!(playlist.media_sequence, 100);
         // The first segment carries a discontinuity: the sequence counts the ones before it.
         assert_eq!(playlist.discontinuity_sequence, 3);
         assert!(playlist.segments[0].discontinuity);
         assert!(!playlist.end_list);
         assert_eq!(playlist.playlist_type, None);
+    }
+
+    #[test]
+    fn fmp4_playlists_map_their_init_segment_where_it_changes() {
+        let first = Arc::new(InitSegment { id: 1, bytes: SegmentBytes::Shared(Bytes::new()) });
+        let second = Arc::new(InitSegment { id: 7, bytes: SegmentBytes::Shared(Bytes::new()) });
+        let mut segments = segments(&[2000, 2000, 2000], &[2]);
+        segments[0].init = Some(first.clone());
+        segments[1].init = Some(first);
+        segments[2].init = Some(second);
+        let playlist = media_playlist(
+            &segments,
+            false,
+            |s| format!("{}.{}", s.sequence, s.extension()),
+            |i| format!("init_{}.mp4", i.id),
+        );
+        let text = String::from_utf8(render(&Playlist::MediaPlaylist(playlist))).unwrap();
+        let parsed = m3u8_rs::parse_media_playlist_res(text.as_bytes()).unwrap();
+        assert_eq!(parsed.version, Some(6));
+        let maps: Vec<_> = parsed.segments.iter().map(|s| s.map.as_ref().map(|m| m.uri.as_str())).collect();
+        assert_eq!(maps, [Some("init_1.mp4"), None, Some("init_7.mp4")]);
+        assert_eq!(parsed.segments[1].uri, "101.mp4");
     }
 
     #[test]
@@ -163,8 +221,18 @@ mod tests {
                 codecs: Some("avc1.4d401e,mp4a.40.2".into()),
                 resolution: Some((640, 360)),
                 frame_rate: None,
+                audio_group: None,
+                alternative: None,
             },
-            Rendition { bandwidth: 235_400, average_bandwidth: None, codecs: None, resolution: None, frame_rate: None },
+            Rendition {
+                bandwidth: 235_400,
+                average_bandwidth: None,
+                codecs: None,
+                resolution: None,
+                frame_rate: None,
+                audio_group: None,
+                alternative: None,
+            },
         ];
         let master = master_playlist(&renditions, |i| format!("index_{}.m3u8", i + 1));
         let text = render(&Playlist::MasterPlaylist(master));

@@ -12,9 +12,10 @@
 //!
 //! Layout:
 //! - [`serve`] (`server.rs`): lifecycle, shared context, start-up and resumption.
-//! - `api/`: the REST operations, one module per resource, with AWS-cased DTOs; `api/error.rs`
-//!   is AWS's error shape.
-//! - `live/`: the per-channel segment buffer, the demo source and the live origin.
+//! - `api/`: the REST operations, one module per resource (and `tags.rs` for both APIs' tag
+//!   operations), with AWS-cased DTOs; `api/error.rs` is AWS's error shape.
+//! - `live/`: the per-channel segment buffer, its sources (the demo loop, and `ingest.rs`: HLS
+//!   pushed by an encoder over HTTP PUT, MPEG-TS or fMP4/CMAF) and the live origin.
 //! - `harvest.rs`: harvest rules, segment selection and VOD output; `hls.rs`: typed playlists.
 //! - `vod.rs`: asset ingest and egress. `events.rs`: event shapes and at-least-once delivery.
 //! - `model.rs`: internal records; `store.rs`: the persisted state and the bucket folders;

@@ -30,8 +30,8 @@ pub enum ChannelSource {
     /// The bundled loop, playing since `epoch`. Persisted so the stream's timeline (sequence
     /// numbers, program date times) survives restarts, like a real encoder that kept running.
     Demo { epoch: DateTime<Utc> },
-    /// An HLS ingest (WebDAV PUT) channel. Ingest itself is not served yet, so such a channel has
-    /// no content.
+    /// An HLS ingest (WebDAV PUT) channel, fed by an encoder (see `live::ingest`). Its buffer
+    /// lives for the run: after a restart it fills again as the encoder pushes.
     Ingest,
 }
 

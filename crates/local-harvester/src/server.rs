@@ -19,6 +19,7 @@ use crate::api::channels::new_channel;
 use crate::api::faults::Faults;
 use crate::api::origin_endpoints::default_hls_package;
 use crate::live::demo::{self, DemoLoop};
+use crate::live::ingest::Ingests;
 use crate::live::{DEMO_STARTOVER_WINDOW_SECONDS, LiveBuffer, LiveChannels, retention_for};
 use crate::model::{ChannelSource, IngestStatus, JobStatus, LiveHlsPackage, OriginEndpoint};
 use crate::store::Store;
@@ -30,6 +31,8 @@ pub struct Context {
     pub config: HarvesterConfig,
     pub store: Store,
     pub live: LiveChannels,
+    /// Where each encoder-fed channel's ingest stands (rendition mapping, sequence numbering).
+    pub ingests: Ingests,
     pub faults: Faults,
     pub demo: Arc<DemoLoop>,
     /// Client for event delivery, built once so connections are reused.
@@ -87,6 +90,7 @@ pub async fn serve(
         config,
         store,
         live: LiveChannels::default(),
+        ingests: Ingests::default(),
         faults: Faults::default(),
         demo: Arc::new(DemoLoop::bundled()?),
         http: events::client(),

@@ -82,8 +82,14 @@ async fn check_source(store: &Store, source: &S3Object) -> Result<(), String> {
                 source.bucket
             ));
         }
+        // Every segment, and every fMP4 initialisation segment (`EXT-X-MAP`), must be there.
+        let mut uris: Vec<String> = Vec::new();
         for segment in &media.segments {
-            let object = S3Object { bucket: source.bucket.clone(), key: resolve(&key, &segment.uri)? };
+            uris.extend(segment.map.as_ref().map(|m| m.uri.clone()));
+            uris.push(segment.uri.clone());
+        }
+        for uri in &uris {
+            let object = S3Object { bucket: source.bucket.clone(), key: resolve(&key, uri)? };
             if !tokio::fs::try_exists(store.object_path(&object)).await.unwrap_or(false) {
                 return Err(format!("Segment s3://{}/{} is missing", object.bucket, object.key));
             }
@@ -165,6 +171,8 @@ pub async fn egress(
         hls::PLAYLIST_CONTENT_TYPE
     } else if object.key.ends_with(".ts") {
         hls::SEGMENT_CONTENT_TYPE
+    } else if object.key.ends_with(".mp4") || object.key.ends_with(".m4s") {
+        hls::MP4_CONTENT_TYPE
     } else {
         "application/octet-stream"
     };

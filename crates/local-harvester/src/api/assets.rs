@@ -146,6 +146,17 @@ pub async fn describe(State(ctx): State<Ctx>, Path(id): Path<String>) -> Result<
         .ok_or_else(|| ApiError::not_found(format!("Asset '{id}' does not exist")))
 }
 
+/// `DELETE /assets/{id}` (DeleteAsset). Its egress stops; the source in the bucket stays, as
+/// on AWS.
+pub async fn delete(State(ctx): State<Ctx>, Path(id): Path<String>) -> Result<super::Deleted, ApiError> {
+    ctx.store
+        .update(|state| {
+            state.assets.remove(&id).ok_or_else(|| ApiError::not_found(format!("Asset '{id}' does not exist")))
+        })
+        .await?;
+    Ok(super::Deleted)
+}
+
 /// `GET /assets?packagingGroupId=`.
 pub async fn list(State(ctx): State<Ctx>, query: ListQuery) -> Json<ListAssetsResponse> {
     let group_id = query.get("packagingGroupId");

@@ -7,7 +7,7 @@ use chrono::{SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
-use super::{AwsJson, ListQuery, no_tags};
+use super::{AwsJson, Deleted, ListQuery, no_tags};
 use crate::HarvesterConfig;
 use crate::model::{Channel, ChannelSource, IngestEndpoint, Tags};
 use crate::server::Ctx;
@@ -133,6 +133,29 @@ pub async fn describe(State(ctx): State<Ctx>, Path(id): Path<String>) -> Result<
         .await
         .ok_or_else(|| ApiError::not_found(format!("Channel '{id}' does not exist")))?;
     Ok(Json(ChannelDto::new(&ctx.config, &channel)))
+}
+
+/// `DELETE /channels/{id}` (DeleteChannel). As on AWS, a channel's origin endpoints must be
+/// deleted first. Its live buffer and ingest spool go with it; harvest job records stay.
+pub async fn delete(State(ctx): State<Ctx>, Path(id): Path<String>) -> Result<Deleted, ApiError> {
+    ctx.store
+        .update(|state| {
+            if !state.channels.contains_key(&id) {
+                return Err(ApiError::not_found(format!("Channel '{id}' does not exist")));
+            }
+            if let Some(endpoint) = state.origin_endpoints.values().find(|e| e.channel_id == id) {
+                return Err(ApiError::invalid(format!(
+                    "Channel '{id}' has origin endpoint '{}': delete its origin endpoints first",
+                    endpoint.id
+                )));
+            }
+            state.channels.remove(&id);
+            Ok(())
+        })
+        .await?;
+    ctx.live.remove(&id);
+    crate::live::ingest::forget(&ctx, &id).await;
+    Ok(Deleted)
 }
 
 /// `GET /channels`.

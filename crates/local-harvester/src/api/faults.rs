@@ -42,49 +42,66 @@ impl Faults {
 /// The AWS operation a matched route and method serve.
 fn operation(method: &Method, route: &str) -> Option<&'static str> {
     let post = *method == Method::POST;
+    let delete = *method == Method::DELETE;
     Some(match route {
         "/channels" if post => "CreateChannel",
         "/channels" => "ListChannels",
+        "/channels/{id}" if delete => "DeleteChannel",
         "/channels/{id}" => "DescribeChannel",
         "/origin_endpoints" if post => "CreateOriginEndpoint",
         "/origin_endpoints" => "ListOriginEndpoints",
+        "/origin_endpoints/{id}" if delete => "DeleteOriginEndpoint",
         "/origin_endpoints/{id}" => "DescribeOriginEndpoint",
         "/harvest_jobs" if post => "CreateHarvestJob",
         "/harvest_jobs" => "ListHarvestJobs",
         "/harvest_jobs/{id}" => "DescribeHarvestJob",
         "/packaging_groups" if post => "CreatePackagingGroup",
         "/packaging_groups" => "ListPackagingGroups",
+        "/packaging_groups/{id}" if delete => "DeletePackagingGroup",
         "/packaging_groups/{id}" => "DescribePackagingGroup",
         "/packaging_configurations" if post => "CreatePackagingConfiguration",
         "/packaging_configurations" => "ListPackagingConfigurations",
+        "/packaging_configurations/{id}" if delete => "DeletePackagingConfiguration",
         "/packaging_configurations/{id}" => "DescribePackagingConfiguration",
         "/assets" if post => "CreateAsset",
         "/assets" => "ListAssets",
+        "/assets/{id}" if delete => "DeleteAsset",
         "/assets/{id}" => "DescribeAsset",
+        "/tags/{arn}" if post => "TagResource",
+        "/tags/{arn}" if delete => "UntagResource",
+        "/tags/{arn}" => "ListTagsForResource",
         _ => return None,
     })
 }
 
 /// Every operation name [`operation`] knows, for validating injection requests.
-const OPERATIONS: [(&str, &str); 18] = [
+const OPERATIONS: [(&str, &str); 26] = [
     ("POST", "/channels"),
     ("GET", "/channels"),
     ("GET", "/channels/{id}"),
+    ("DELETE", "/channels/{id}"),
     ("POST", "/origin_endpoints"),
     ("GET", "/origin_endpoints"),
     ("GET", "/origin_endpoints/{id}"),
+    ("DELETE", "/origin_endpoints/{id}"),
     ("POST", "/harvest_jobs"),
     ("GET", "/harvest_jobs"),
     ("GET", "/harvest_jobs/{id}"),
     ("POST", "/packaging_groups"),
     ("GET", "/packaging_groups"),
     ("GET", "/packaging_groups/{id}"),
+    ("DELETE", "/packaging_groups/{id}"),
     ("POST", "/packaging_configurations"),
     ("GET", "/packaging_configurations"),
     ("GET", "/packaging_configurations/{id}"),
+    ("DELETE", "/packaging_configurations/{id}"),
     ("POST", "/assets"),
     ("GET", "/assets"),
     ("GET", "/assets/{id}"),
+    ("POST", "/tags/{arn}"),
+    ("DELETE", "/tags/{arn}"),
+    ("GET", "/tags/{arn}"),
+    ("DELETE", "/assets/{id}"),
 ];
 
 fn known_operation(name: &str) -> Option<&'static str> {
@@ -149,7 +166,9 @@ mod tests {
             OPERATIONS.iter().map(|(m, r)| operation(&Method::from_bytes(m.as_bytes()).unwrap(), r).unwrap()).collect();
         assert_eq!(names.len(), OPERATIONS.len());
         assert_eq!(known_operation("CreateHarvestJob"), Some("CreateHarvestJob"));
-        assert_eq!(known_operation("DeleteChannel"), None);
+        assert_eq!(known_operation("DeleteChannel"), Some("DeleteChannel"));
+        assert_eq!(known_operation("UntagResource"), Some("UntagResource"));
+        assert_eq!(known_operation("UpdateChannel"), None);
     }
 
     #[test]

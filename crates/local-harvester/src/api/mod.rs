@@ -12,6 +12,7 @@ pub mod faults;
 pub mod harvest_jobs;
 pub mod origin_endpoints;
 pub mod packaging;
+pub mod tags;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -21,7 +22,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{Method, Uri};
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use serde::de::DeserializeOwned;
 use tower_http::trace::TraceLayer;
 
@@ -38,19 +39,24 @@ const MAX_RESULTS: usize = 1000;
 pub fn router(ctx: Ctx) -> Router {
     Router::new()
         .route("/channels", get(channels::list).post(channels::create))
-        .route("/channels/{id}", get(channels::describe))
+        .route("/channels/{id}", get(channels::describe).delete(channels::delete))
         .route("/origin_endpoints", get(origin_endpoints::list).post(origin_endpoints::create))
-        .route("/origin_endpoints/{id}", get(origin_endpoints::describe))
+        .route("/origin_endpoints/{id}", get(origin_endpoints::describe).delete(origin_endpoints::delete))
         .route("/harvest_jobs", get(harvest_jobs::list).post(harvest_jobs::create))
         .route("/harvest_jobs/{id}", get(harvest_jobs::describe))
         .route("/packaging_groups", get(packaging::list_groups).post(packaging::create_group))
-        .route("/packaging_groups/{id}", get(packaging::describe_group))
+        .route("/packaging_groups/{id}", get(packaging::describe_group).delete(packaging::delete_group))
         .route("/packaging_configurations", get(packaging::list_configurations).post(packaging::create_configuration))
-        .route("/packaging_configurations/{id}", get(packaging::describe_configuration))
+        .route(
+            "/packaging_configurations/{id}",
+            get(packaging::describe_configuration).delete(packaging::delete_configuration),
+        )
         .route("/assets", get(assets::list).post(assets::create))
-        .route("/assets/{id}", get(assets::describe))
+        .route("/assets/{id}", get(assets::describe).delete(assets::delete))
+        .route("/tags/{arn}", get(tags::list).post(tags::tag).delete(tags::untag))
         .route_layer(middleware::from_fn_with_state(ctx.clone(), faults::inject))
         .route("/_local/faults", post(faults::add).delete(faults::clear))
+        .route("/in/v2/{channel_id}/{endpoint_id}/{*path}", put(live::ingest::put).delete(live::ingest::delete))
         .route("/out/v1/{endpoint_id}/{file}", get(live::origin::get))
         .route("/out/v1/vod/{group_id}/{asset_id}/{configuration_id}/{*path}", get(vod::egress))
         .fallback(unknown_operation)
@@ -135,6 +141,15 @@ impl ListQuery {
             page.last().map(|(id, _)| (*id).clone()).unwrap_or_default()
         });
         (page.into_iter().map(|(_, record)| record).collect(), next_token)
+    }
+}
+
+/// The answer of every Delete operation: `202 Accepted` with an empty JSON object, as AWS's.
+pub struct Deleted;
+
+impl axum::response::IntoResponse for Deleted {
+    fn into_response(self) -> axum::response::Response {
+        (axum::http::StatusCode::ACCEPTED, axum::Json(serde_json::json!({}))).into_response()
     }
 }
 

@@ -238,6 +238,22 @@ pub async fn describe(State(ctx): State<Ctx>, Path(id): Path<String>) -> Result<
     Ok(Json(OriginEndpointDto::new(&ctx.config, &endpoint)))
 }
 
+/// `DELETE /origin_endpoints/{id}` (DeleteOriginEndpoint). The channel's buffer shrinks to the
+/// windows of the endpoints left; jobs still running from it fail.
+pub async fn delete(State(ctx): State<Ctx>, Path(id): Path<String>) -> Result<super::Deleted, ApiError> {
+    let endpoint = ctx
+        .store
+        .update(|state| {
+            state
+                .origin_endpoints
+                .remove(&id)
+                .ok_or_else(|| ApiError::not_found(format!("Origin endpoint '{id}' does not exist")))
+        })
+        .await?;
+    ctx.refresh_retention(&endpoint.channel_id).await;
+    Ok(super::Deleted)
+}
+
 /// `GET /origin_endpoints?channelId=`.
 pub async fn list(State(ctx): State<Ctx>, query: ListQuery) -> Json<ListOriginEndpointsResponse> {
     let channel_id = query.get("channelId");

@@ -338,6 +338,47 @@ pub async fn create_configuration(
     Ok(Json(PackagingConfigurationDto::from(&configuration)))
 }
 
+/// `DELETE /packaging_configurations/{id}` (DeletePackagingConfiguration). Assets of its group
+/// are no longer served through it.
+pub async fn delete_configuration(State(ctx): State<Ctx>, Path(id): Path<String>) -> Result<super::Deleted, ApiError> {
+    ctx.store
+        .update(|state| {
+            state
+                .packaging_configurations
+                .remove(&id)
+                .ok_or_else(|| ApiError::not_found(format!("Packaging configuration '{id}' does not exist")))
+        })
+        .await?;
+    Ok(super::Deleted)
+}
+
+/// `DELETE /packaging_groups/{id}` (DeletePackagingGroup). As on AWS, its assets and packaging
+/// configurations must be deleted first.
+pub async fn delete_group(State(ctx): State<Ctx>, Path(id): Path<String>) -> Result<super::Deleted, ApiError> {
+    ctx.store
+        .update(|state| {
+            if !state.packaging_groups.contains_key(&id) {
+                return Err(ApiError::not_found(format!("Packaging group '{id}' does not exist")));
+            }
+            if let Some(asset) = state.assets.values().find(|a| a.packaging_group_id == id) {
+                return Err(ApiError::invalid(format!(
+                    "Packaging group '{id}' has asset '{}': delete its assets first",
+                    asset.id
+                )));
+            }
+            if let Some(c) = state.packaging_configurations.values().find(|c| c.packaging_group_id == id) {
+                return Err(ApiError::invalid(format!(
+                    "Packaging group '{id}' has packaging configuration '{}': delete its packaging configurations first",
+                    c.id
+                )));
+            }
+            state.packaging_groups.remove(&id);
+            Ok(())
+        })
+        .await?;
+    Ok(super::Deleted)
+}
+
 /// `GET /packaging_configurations/{id}`.
 pub async fn describe_configuration(
     State(ctx): State<Ctx>,

@@ -105,6 +105,8 @@ impl DemoLoop {
                 codecs: variant.codecs.clone(),
                 resolution: variant.resolution.map(|r| (r.width, r.height)),
                 frame_rate: variant.frame_rate,
+                audio_group: None,
+                alternative: None,
             });
         }
         let durations_ms =
@@ -156,6 +158,7 @@ impl DemoLoop {
             discontinuity: index == 0 && k > 0,
             discontinuity_sequence: k / self.len(),
             bytes: SegmentBytes::Shared(self.bytes[rendition][index].clone()),
+            init: None,
         }
     }
 
@@ -180,6 +183,7 @@ impl DemoLoop {
                 buffer.push(rendition, self.segment(epoch, rendition, k));
             }
         }
+        // Demo segments share the bundled bytes: nothing to clean up.
         buffer.trim(now);
     }
 

@@ -3,15 +3,16 @@
 //! A [`LiveBuffer`] is the one place a channel's recent segments live, per rendition, with
 //! everything the origin and the harvester need (media sequence, program date time, duration,
 //! discontinuity) and a cheap handle to the bytes. Sources only ever push finished segments and
-//! trim the old ones: the [`demo`] loop does so today, and HLS PUT ingest will push the segments
-//! it receives the same way. Readers (live playlists, harvest jobs) take a short read lock and
+//! trim the old ones: the [`demo`] loop, and [`ingest`] with the segments an encoder pushes. Readers (live playlists, harvest jobs) take a short read lock and
 //! clone what they need.
 
 pub mod demo;
+pub mod ingest;
 pub mod origin;
 pub mod timeshift;
 
 use std::collections::{HashMap, VecDeque};
+use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -34,21 +35,64 @@ pub struct Rendition {
     pub codecs: Option<String>,
     pub resolution: Option<(u64, u64)>,
     pub frame_rate: Option<f64>,
+    /// `AUDIO` of a video variant whose sound is a separate rendition (`EXT-X-MEDIA`).
+    pub audio_group: Option<String>,
+    /// Set when this rendition is an `EXT-X-MEDIA` alternative (e.g. the audio of a group) as the
+    /// encoder described it, rather than a variant; its URI is replaced by this server's.
+    pub alternative: Option<m3u8_rs::AlternativeMedia>,
 }
 
 /// Where a buffered segment's bytes are.
 #[derive(Debug, Clone)]
 pub enum SegmentBytes {
     /// Shared, reference-counted bytes: the demo's loop segments are shared by every pass, so
-    /// a buffered demo segment costs a pointer, not a copy. HLS ingest will add a variant for
-    /// segments spooled to disk.
+    /// a buffered demo segment costs a pointer, not a copy.
     Shared(Bytes),
+    /// A file under the data directory: segments pushed by an encoder are spooled to disk, so
+    /// a long startover window costs disk, not memory. The file is deleted when the segment is
+    /// trimmed from the buffer.
+    File(Arc<Path>),
 }
 
 impl SegmentBytes {
-    pub fn bytes(&self) -> Bytes {
+    /// The segment's bytes.
+    ///
+    /// # Errors
+    /// The spooled file cannot be read (e.g. it was trimmed meanwhile).
+    pub async fn load(&self) -> std::io::Result<Bytes> {
         match self {
-            Self::Shared(bytes) => bytes.clone(),
+            Self::Shared(bytes) => Ok(bytes.clone()),
+            Self::File(path) => tokio::fs::read(path).await.map(Bytes::from),
+        }
+    }
+
+    /// Writes the segment to `destination`, copying files without loading them.
+    ///
+    /// # Errors
+    /// Reading the spooled file or writing `destination` fails.
+    pub async fn write_to(&self, destination: &Path) -> std::io::Result<()> {
+        match self {
+            Self::Shared(bytes) => tokio::fs::write(destination, bytes).await,
+            Self::File(path) => tokio::fs::copy(path, destination).await.map(|_| ()),
+        }
+    }
+}
+
+/// The initialisation segment (`EXT-X-MAP`) of fMP4/CMAF media segments: shared by the
+/// segments that need it, and removed from disk when the last of them leaves (buffer and
+/// running harvests alike).
+#[derive(Debug)]
+pub struct InitSegment {
+    /// Unique within its rendition: names it in playlists (`..._init_{id}.mp4`).
+    pub id: u64,
+    pub bytes: SegmentBytes,
+}
+
+impl Drop for InitSegment {
+    fn drop(&mut self) {
+        if let SegmentBytes::File(path) = &self.bytes {
+            // Best effort: a leftover is removed with the spool at the next start.
+            let _ = std::fs::remove_file(path);
         }
     }
 }
@@ -68,11 +112,18 @@ pub struct LiveSegment {
     /// counting this segment's own.
     pub discontinuity_sequence: u64,
     pub bytes: SegmentBytes,
+    /// fMP4/CMAF: the initialisation segment it needs; `None` for MPEG-TS.
+    pub init: Option<Arc<InitSegment>>,
 }
 
 impl LiveSegment {
     pub fn end(&self) -> DateTime<Utc> {
         self.start + TimeDelta::milliseconds(i64::from(self.duration_ms))
+    }
+
+    /// File extension of the segment: `mp4` for fMP4/CMAF, `ts` for MPEG-TS.
+    pub fn extension(&self) -> &'static str {
+        if self.init.is_some() { "mp4" } else { "ts" }
     }
 }
 
@@ -120,26 +171,43 @@ impl LiveBuffer {
         }
     }
 
+    /// Replaces the rendition list, e.g. when an encoder pushes a new master playlist. When the
+    /// number of renditions changes, the buffered segments no longer line up and are dropped
+    /// (and returned, so spooled files can be removed).
+    pub fn set_renditions(&mut self, renditions: Vec<Rendition>) -> Vec<LiveSegment> {
+        let mut dropped = Vec::new();
+        if renditions.len() != self.tracks.len() {
+            dropped = self.tracks.iter_mut().flat_map(std::mem::take).collect();
+            self.tracks = renditions.iter().map(|_| VecDeque::new()).collect();
+        }
+        self.renditions = renditions;
+        dropped
+    }
+
     /// Drops every segment, e.g. before a source refills from further back.
     pub fn clear(&mut self) {
         self.tracks.iter_mut().for_each(VecDeque::clear);
     }
 
-    /// Drops segments that ended more than the retention before `now`.
-    pub fn trim(&mut self, now: DateTime<Utc>) {
+    /// Drops segments that ended more than the retention before `now`, and returns them (so a
+    /// source can delete spooled files).
+    pub fn trim(&mut self, now: DateTime<Utc>) -> Vec<LiveSegment> {
+        let mut dropped = Vec::new();
         let retention = TimeDelta::from_std(self.retention).unwrap_or(TimeDelta::MAX);
-        let Some(oldest_end) = now.checked_sub_signed(retention) else { return };
+        let Some(oldest_end) = now.checked_sub_signed(retention) else { return dropped };
         for track in &mut self.tracks {
             while track.front().is_some_and(|s| s.end() <= oldest_end) {
-                track.pop_front();
+                dropped.extend(track.pop_front());
             }
         }
+        dropped
     }
 
-    /// The program date time the stream has reached: the end of the newest segment of the
-    /// first rendition. This is MediaPackage's "now" for harvest jobs.
+    /// The program date time the stream has reached in every rendition: the earliest end of
+    /// the renditions' newest segments (an encoder pushes renditions one after the other, so
+    /// one may briefly lag). This is MediaPackage's "now" for harvest jobs.
     pub fn live_edge(&self) -> Option<DateTime<Utc>> {
-        self.segments(0).back().map(LiveSegment::end)
+        self.tracks.iter().filter_map(|t| t.back().map(LiveSegment::end)).min()
     }
 
     /// Rendition `index`'s segment `sequence`, if still buffered.
@@ -170,6 +238,11 @@ impl LiveChannels {
         buffers.entry(channel_id.to_owned()).or_insert_with(|| Arc::new(RwLock::new(make()))).clone()
     }
 
+    /// Forgets a deleted channel's buffer.
+    pub fn remove(&self, channel_id: &str) {
+        self.buffers.write().unwrap_or_else(|e| e.into_inner()).remove(channel_id);
+    }
+
     pub fn get(&self, channel_id: &str) -> Option<Arc<RwLock<LiveBuffer>>> {
         self.buffers.read().unwrap_or_else(|e| e.into_inner()).get(channel_id).cloned()
     }
@@ -187,11 +260,20 @@ mod tests {
             discontinuity: false,
             discontinuity_sequence: 0,
             bytes: SegmentBytes::Shared(Bytes::from_static(b"ts")),
+            init: None,
         }
     }
 
     fn rendition() -> Rendition {
-        Rendition { bandwidth: 1, average_bandwidth: None, codecs: None, resolution: None, frame_rate: None }
+        Rendition {
+            bandwidth: 1,
+            average_bandwidth: None,
+            codecs: None,
+            resolution: None,
+            frame_rate: None,
+            audio_group: None,
+            alternative: None,
+        }
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! Layout under `{public_url}out/v1/{endpointId}/`, after AWS's:
 //! `{manifestName}.m3u8` (master), `{manifestName}_{n}.m3u8` (media playlist of rendition
-//! `n`, from 1) and `{manifestName}_{n}_{sequence}.ts` (segments).
+//! `n`, from 1) and `{manifestName}_{n}_{sequence}.ts` (segments; `.mp4` for fMP4/CMAF, whose
+//! initialisation segments are `{manifestName}_{n}_init_{id}.mp4`).
 
 use std::collections::VecDeque;
 
@@ -12,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, TimeDelta, Utc};
 use m3u8_rs::{MediaPlaylistType, Playlist};
 
-use super::LiveSegment;
 use super::timeshift::TimeShift;
+use super::{InitSegment, LiveSegment, SegmentBytes};
 use crate::api::error::ApiError;
 use crate::hls;
 use crate::model::OriginEndpoint;
@@ -32,6 +33,8 @@ enum LiveFile {
     Media(usize),
     /// Segment of rendition index (0-based) with this media sequence number.
     Segment(usize, u64),
+    /// fMP4 initialisation segment of rendition index (0-based) with this id.
+    Init(usize, u64),
 }
 
 impl LiveFile {
@@ -43,9 +46,18 @@ impl LiveFile {
             let n = stem.strip_prefix(manifest_name)?.strip_prefix('_')?;
             return Some(Self::Media(n.parse::<usize>().ok()?.checked_sub(1)?));
         }
-        let rest = file.strip_suffix(".ts")?.strip_prefix(manifest_name)?.strip_prefix('_')?;
-        let (n, sequence) = rest.split_once('_')?;
-        Some(Self::Segment(n.parse::<usize>().ok()?.checked_sub(1)?, sequence.parse().ok()?))
+        let (stem, mp4) = match file.strip_suffix(".mp4") {
+            Some(stem) => (stem, true),
+            None => (file.strip_suffix(".ts")?, false),
+        };
+        let rest = stem.strip_prefix(manifest_name)?.strip_prefix('_')?;
+        let (n, number) = rest.split_once('_')?;
+        let index = n.parse::<usize>().ok()?.checked_sub(1)?;
+        match number.strip_prefix("init_") {
+            Some(id) if mp4 => Some(Self::Init(index, id.parse().ok()?)),
+            Some(_) => None,
+            None => Some(Self::Segment(index, number.parse().ok()?)),
+        }
     }
 }
 
@@ -53,8 +65,12 @@ fn media_name(manifest_name: &str, index: usize) -> String {
     format!("{manifest_name}_{}.m3u8", index + 1)
 }
 
-fn segment_name(manifest_name: &str, index: usize, sequence: u64) -> String {
-    format!("{manifest_name}_{}_{sequence}.ts", index + 1)
+fn segment_name(manifest_name: &str, index: usize, segment: &LiveSegment) -> String {
+    format!("{manifest_name}_{}_{}.{}", index + 1, segment.sequence, segment.extension())
+}
+
+fn init_name(manifest_name: &str, index: usize, init: &InitSegment) -> String {
+    format!("{manifest_name}_{}_init_{}.mp4", index + 1, init.id)
 }
 
 /// Segments ending after this are not shown yet: the endpoint's time delay.
@@ -97,7 +113,7 @@ pub async fn get(
     let missing = || ApiError::not_found(format!("'{file}' is not available on origin endpoint '{endpoint_id}'"));
     let request = LiveFile::parse(&endpoint.manifest_name, &file).ok_or_else(missing)?;
     let time_shift = match request {
-        LiveFile::Segment(..) => None,
+        LiveFile::Segment(..) | LiveFile::Init(..) => None,
         LiveFile::Master | LiveFile::Media(_) => TimeShift::from_query(query.as_deref())?,
     };
     let buffer = ctx.live.get(&endpoint.channel_id).ok_or_else(missing)?;
@@ -109,13 +125,14 @@ pub async fn get(
                 // Players resolve child URIs without the master's query: carry the time shift.
                 let suffix = time_shift.as_ref().map(|t| format!("?{}", t.query())).unwrap_or_default();
                 let master = hls::master_playlist(buffer.renditions(), |i| format!("{}{suffix}", media_name(name, i)));
-                playlist_response(&Playlist::MasterPlaylist(master))
+                Answer::Playlist(playlist_response(&Playlist::MasterPlaylist(master)))
             }
             LiveFile::Media(index) if index < buffer.renditions().len() => {
                 let segments = buffer.segments(index);
-                let uri = |s: &LiveSegment| segment_name(name, index, s.sequence);
+                let uri = |s: &LiveSegment| segment_name(name, index, s);
+                let init_uri = |i: &InitSegment| init_name(name, index, i);
                 let media = match &time_shift {
-                    None => hls::media_playlist(&live_window(segments, Utc::now(), &endpoint), true, uri),
+                    None => hls::media_playlist(&live_window(segments, Utc::now(), &endpoint), true, uri, init_uri),
                     Some(shift) => {
                         let shifted = shift.select(
                             segments,
@@ -123,25 +140,53 @@ pub async fn get(
                             endpoint.startover_window_seconds,
                         )?;
                         if shifted.closed {
-                            hls::media_playlist(&shifted.segments, false, uri)
+                            hls::media_playlist(&shifted.segments, false, uri, init_uri)
                         } else {
                             // Segments are only ever appended until `end`: an EVENT playlist, so
                             // players may seek anywhere in it.
-                            let media = hls::media_playlist(&shifted.segments, true, uri);
+                            let media = hls::media_playlist(&shifted.segments, true, uri, init_uri);
                             m3u8_rs::MediaPlaylist { playlist_type: Some(MediaPlaylistType::Event), ..media }
                         }
                     }
                 };
-                playlist_response(&Playlist::MediaPlaylist(media))
+                Answer::Playlist(playlist_response(&Playlist::MediaPlaylist(media)))
             }
             LiveFile::Segment(index, sequence) => {
-                let segment = buffer.segment(index, sequence).ok_or_else(missing)?;
-                ([(header::CONTENT_TYPE, hls::SEGMENT_CONTENT_TYPE)], segment.bytes.bytes()).into_response()
+                // Read outside the lock: a spooled segment is a file.
+                let segment = buffer.segment(index, sequence).filter(|s| file.ends_with(s.extension()));
+                let segment = segment.ok_or_else(missing)?;
+                let content_type =
+                    if segment.init.is_some() { hls::MP4_CONTENT_TYPE } else { hls::SEGMENT_CONTENT_TYPE };
+                Answer::Segment(segment.bytes.clone(), content_type)
+            }
+            LiveFile::Init(index, id) => {
+                let init = buffer.segments(index).iter().rev().find_map(|s| s.init.clone().filter(|i| i.id == id));
+                Answer::Init(init.ok_or_else(missing)?)
             }
             LiveFile::Media(_) => return Err(missing()),
         }
     };
-    Ok(response)
+    match response {
+        Answer::Playlist(playlist) => Ok(playlist),
+        Answer::Segment(segment, content_type) => {
+            let bytes = segment.load().await.map_err(|e| {
+                tracing::debug!(error = %e, "a buffered segment is gone");
+                missing()
+            })?;
+            Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
+        }
+        Answer::Init(init) => {
+            let bytes = init.bytes.load().await.map_err(|_| missing())?;
+            Ok(([(header::CONTENT_TYPE, hls::MP4_CONTENT_TYPE)], bytes).into_response())
+        }
+    }
+}
+
+/// What the buffer lock yields: a rendered playlist, or a segment to read after releasing it.
+enum Answer {
+    Playlist(Response),
+    Segment(SegmentBytes, &'static str),
+    Init(std::sync::Arc<InitSegment>),
 }
 
 fn playlist_response(playlist: &Playlist) -> Response {
@@ -154,7 +199,6 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
-    use crate::live::SegmentBytes;
     use crate::model::LiveHlsPackage;
 
     #[test]
@@ -166,7 +210,9 @@ mod tests {
         for bad in ["index_0.m3u8", "other.m3u8", "index_1.ts", "index_x_1.ts", "index.mpd"] {
             assert_eq!(LiveFile::parse("index", bad), None, "{bad}");
         }
-        assert_eq!(LiveFile::parse("index", &segment_name("index", 1, 9)), Some(LiveFile::Segment(1, 9)));
+        assert_eq!(LiveFile::parse("index", "index_2_init_3.mp4"), Some(LiveFile::Init(1, 3)));
+        assert_eq!(LiveFile::parse("index", "index_2_77.mp4"), Some(LiveFile::Segment(1, 77)));
+        assert_eq!(LiveFile::parse("index", "index_2_init_3.ts"), None);
         assert_eq!(LiveFile::parse("index", &media_name("index", 0)), Some(LiveFile::Media(0)));
     }
 
@@ -205,6 +251,7 @@ mod tests {
                 discontinuity: false,
                 discontinuity_sequence: 0,
                 bytes: SegmentBytes::Shared(Bytes::new()),
+                init: None,
             })
             .collect();
         (segments, epoch + TimeDelta::seconds(2 * count as i64))

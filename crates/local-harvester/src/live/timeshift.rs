@@ -163,6 +163,7 @@ mod tests {
                 discontinuity: false,
                 discontinuity_sequence: 0,
                 bytes: SegmentBytes::Shared(Bytes::new()),
+                init: None,
             })
             .collect()
     }

@@ -128,7 +128,7 @@ async fn vod_api_errors_are_typed() {
 async fn unknown_routes_and_injected_faults_are_well_formed_errors() {
     let harvester = Harvester::fresh(Vec::new()).await;
     let http = reqwest::Client::new();
-    for (method, path) in [("GET", "/nope"), ("DELETE", "/channels/demo"), ("PUT", "/in/v2/demo/x/channel")] {
+    for (method, path) in [("GET", "/nope"), ("PUT", "/channels/demo"), ("PUT", "/channels/demo/credentials")] {
         let response = http.request(method.parse().unwrap(), harvester.url(path)).body("{}").send().await.unwrap();
         assert_eq!(response.status(), 404, "{method} {path}");
         assert_eq!(response.headers()["x-amzn-errortype"], "NotFoundException");

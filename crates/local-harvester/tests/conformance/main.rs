@@ -2,10 +2,13 @@
 //! and `aws-sdk-mediapackagevod` clients, with real media and an in-test event target. One
 //! test binary, so the SDKs are linked once.
 
+mod delete;
 mod errors;
 mod events;
+mod ingest;
 mod live;
 mod origin;
 mod restart;
 mod support;
+mod tags;
 mod vod;

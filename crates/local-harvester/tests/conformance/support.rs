@@ -134,10 +134,22 @@ where
 
 /// Creates a harvest job on the demo endpoint and waits for its final status.
 pub async fn harvest(client: &mp::Client, id: &str, start: String, end: String, key: &str) -> mp::types::Status {
+    harvest_from(client, local_harvester::DEMO_ORIGIN_ENDPOINT_ID, id, start, end, key).await
+}
+
+/// Creates a harvest job on `endpoint` and waits for its final status.
+pub async fn harvest_from(
+    client: &mp::Client,
+    endpoint: &str,
+    id: &str,
+    start: String,
+    end: String,
+    key: &str,
+) -> mp::types::Status {
     let created = client
         .create_harvest_job()
         .id(id)
-        .origin_endpoint_id(local_harvester::DEMO_ORIGIN_ENDPOINT_ID)
+        .origin_endpoint_id(endpoint)
         .start_time(start)
         .end_time(end)
         .s3_destination(
