@@ -208,32 +208,26 @@ mod tests {
         epoch() + TimeDelta::milliseconds((s * 1000.0) as i64)
     }
 
+    /// Empty 2 s segment `k` of a stream that restarted (a discontinuity) at segment `restart`.
+    fn segment(k: u64, restart: u64) -> LiveSegment {
+        LiveSegment {
+            sequence: k,
+            start: at(2.0 * k as f64),
+            duration_ms: 2000,
+            discontinuity: k == restart,
+            discontinuity_sequence: u64::from(k >= restart),
+            bytes: SegmentBytes::Shared(Bytes::new()),
+            init: None,
+        }
+    }
+
     /// Two renditions of 2 s segments 0..count, starting at the epoch.
     fn buffer(count: u64) -> LiveBuffer {
-        let rendition = Rendition {
-            bandwidth: 1,
-            average_bandwidth: None,
-            codecs: None,
-            resolution: None,
-            frame_rate: None,
-            audio_group: None,
-            alternative: None,
-        };
+        let rendition = Rendition { bandwidth: 1, ..Rendition::default() };
         let mut buffer = LiveBuffer::new(vec![rendition.clone(), rendition], Duration::from_secs(3600));
         for k in 0..count {
             for r in 0..2 {
-                buffer.push(
-                    r,
-                    LiveSegment {
-                        sequence: k,
-                        start: at(2.0 * k as f64),
-                        duration_ms: 2000,
-                        discontinuity: k == 4,
-                        discontinuity_sequence: u64::from(k >= 4),
-                        bytes: SegmentBytes::Shared(Bytes::new()),
-                        init: None,
-                    },
-                );
+                buffer.push(r, segment(k, 4));
             }
         }
         buffer
@@ -300,18 +294,7 @@ mod tests {
         let mut gapped = buffer(0);
         for k in (0..10).filter(|k| !(5..7).contains(k)) {
             for r in 0..2 {
-                gapped.push(
-                    r,
-                    LiveSegment {
-                        sequence: k,
-                        start: at(2.0 * k as f64),
-                        duration_ms: 2000,
-                        discontinuity: k == 7,
-                        discontinuity_sequence: u64::from(k >= 7),
-                        bytes: SegmentBytes::Shared(Bytes::new()),
-                        init: None,
-                    },
-                );
+                gapped.push(r, segment(k, 7));
             }
         }
         let plan = plan(&gapped, window(8.0, 16.0)).unwrap();
@@ -332,15 +315,7 @@ mod tests {
         // 6 h, 12 h and 24 h, to see the cost grow with the number of segments.
         for hours in [6u64, 12, 24] {
             let per_rendition = hours * 3600 / 2;
-            let rendition = Rendition {
-                bandwidth: 1,
-                average_bandwidth: None,
-                codecs: None,
-                resolution: None,
-                frame_rate: None,
-                audio_group: None,
-                alternative: None,
-            };
+            let rendition = Rendition { bandwidth: 1, ..Rendition::default() };
             let mut buffer = LiveBuffer::new(vec![rendition; 3], Duration::from_secs(26 * 3600));
             let payload = Bytes::from(vec![0x47u8; 188]);
             let started = std::time::Instant::now();

@@ -224,15 +224,7 @@ mod tests {
                 audio_group: None,
                 alternative: None,
             },
-            Rendition {
-                bandwidth: 235_400,
-                average_bandwidth: None,
-                codecs: None,
-                resolution: None,
-                frame_rate: None,
-                audio_group: None,
-                alternative: None,
-            },
+            Rendition { bandwidth: 235_400, ..Rendition::default() },
         ];
         let master = master_playlist(&renditions, |i| format!("index_{}.m3u8", i + 1));
         let text = render(&Playlist::MasterPlaylist(master));

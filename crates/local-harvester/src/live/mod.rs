@@ -28,7 +28,7 @@ pub const DEMO_STARTOVER_WINDOW_SECONDS: u32 = 3600;
 const RETENTION_MARGIN: Duration = Duration::from_secs(30);
 
 /// What a player needs to choose a rendition: one `EXT-X-STREAM-INF` line's attributes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rendition {
     pub bandwidth: u64,
     pub average_bandwidth: Option<u64>,
@@ -265,15 +265,7 @@ mod tests {
     }
 
     fn rendition() -> Rendition {
-        Rendition {
-            bandwidth: 1,
-            average_bandwidth: None,
-            codecs: None,
-            resolution: None,
-            frame_rate: None,
-            audio_group: None,
-            alternative: None,
-        }
+        Rendition { bandwidth: 1, ..Rendition::default() }
     }
 
     #[test]
