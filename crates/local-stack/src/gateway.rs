@@ -309,7 +309,10 @@ impl GatewayState {
         context.identity.source_ip = Some(source_ip);
         context.identity.user_agent = header_text(USER_AGENT);
         context.resource_path = Some(route.route.path.clone());
-        context.path = Some(format!("/{}{}", self.stage, parts.uri.path()));
+        // The path the client called. The local gateway serves the API at the root, as a custom
+        // domain without a base path does on AWS, so the stage is not part of it (on
+        // execute-api's own domain it would be: `/Prod/api/clip`).
+        context.path = Some(parts.uri.path().to_owned());
         context.http_method = parts.method.clone();
         context.request_time = Some(chrono::Utc::now().format("%d/%b/%Y:%H:%M:%S %z").to_string());
         context.request_time_epoch = i64::try_from(now.as_millis()).unwrap_or(i64::MAX);

@@ -173,7 +173,7 @@ async fn gateway_builds_the_rest_api_proxy_event() {
     let context = &event["requestContext"];
     assert_eq!(context["stage"], DEFAULT_STAGE);
     assert_eq!(context["resourcePath"], "/raw/{id}");
-    assert_eq!(context["path"], "/local/raw/clip%201");
+    assert_eq!(context["path"], "/raw/clip%201");
     assert_eq!(context["httpMethod"], "GET");
     assert_eq!(context["accountId"], "000000000000");
     assert_eq!(context["requestId"], gateway_request_id.as_str());

@@ -10,7 +10,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::{ClipView, clip_location, error_response, json_response};
+use super::{ClipView, clip_location, error_response, json_response, public_prefix};
 use crate::config::CreateClipConfig;
 use crate::domain::{CompetitionId, FieldError, WindowRequest};
 use crate::error::ClipError;
@@ -43,7 +43,7 @@ where
     match result {
         Ok(clip) => {
             let mut response = json_response(StatusCode::ACCEPTED, "application/json", &ClipView::from(&clip));
-            if let Ok(location) = http::HeaderValue::from_str(&clip_location(&clip)) {
+            if let Ok(location) = http::HeaderValue::from_str(&clip_location(&clip, &public_prefix(request))) {
                 response.headers_mut().insert(LOCATION, location);
             }
             response
@@ -257,6 +257,15 @@ mod tests {
             parse_create_request(&request(&big, Some("application/json"))),
             Err(ClipError::PayloadTooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn locations_keep_the_prefix_the_client_called() {
+        // On execute-api's own domain the stage is in the called path but not the resource's.
+        let aws = lambda_http::request::from_str(include_str!("../../../../events/api-create-clip.json")).unwrap();
+        assert_eq!(public_prefix(&aws), "/Prod");
+        let local = request("{}", Some("application/json"));
+        assert_eq!(public_prefix(&local), "");
     }
 
     #[test]

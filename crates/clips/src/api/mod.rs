@@ -54,9 +54,24 @@ impl<'a> From<&'a Clip> for ClipView<'a> {
     }
 }
 
-/// Where a clip can be read back.
-pub fn clip_location(clip: &Clip) -> String {
-    format!("/api/competitions/{}/clips/{}", clip.competition, clip.id)
+/// Where a clip can be read back, under the prefix the client reached the API by.
+pub fn clip_location(clip: &Clip, prefix: &str) -> String {
+    format!("{prefix}/api/competitions/{}/clips/{}", clip.competition, clip.id)
+}
+
+/// The path prefix the client reached the API by: `/Prod` on API Gateway's own domain, a base
+/// path on a custom domain, nothing locally. It is what the path the client called has in front
+/// of the resource path the function was given.
+pub fn public_prefix(request: &lambda_http::Request) -> String {
+    use lambda_http::RequestExt;
+    use lambda_http::request::RequestContext;
+    let resource_path = request.raw_http_path();
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(context)) if !resource_path.is_empty() => {
+            context.path.as_deref().and_then(|called| called.strip_suffix(resource_path)).unwrap_or_default().to_owned()
+        }
+        _ => String::new(),
+    }
 }
 
 fn json_response(status: StatusCode, content_type: &str, body: &impl Serialize) -> Response<Body> {
