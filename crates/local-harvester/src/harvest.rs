@@ -3,8 +3,8 @@
 //!
 //! The cut is segment-accurate: every segment overlapping `[start, end)` is taken, so the
 //! start snaps back to the beginning of the segment containing it; the span is chosen on the
-//! first rendition and the same media sequence numbers are taken from every rendition, so all
-//! renditions cover the same time. Output, beside the manifest key `{dir}/{stem}.m3u8`:
+//! first rendition and every rendition is cut to that span by time, so all renditions cover
+//! the same time. Output, beside the manifest key `{dir}/{stem}.m3u8`:
 //! `{stem}_{n}.m3u8` (media playlist of rendition `n`, from 1) and `{stem}_{n}_{i}.ts`
 //! (segment `i` of the clip, from 0). Children are written before the master, so a reader
 //! never finds a master whose playlists or segments are missing.
@@ -73,10 +73,16 @@ pub fn plan(buffer: &LiveBuffer, window: Window) -> Result<HarvestPlan, String> 
             f64::from(shortest_ms) / 1000.0
         ));
     }
-    let sequences = first.sequence..=last.sequence;
-    let tracks: Vec<Vec<LiveSegment>> = (0..buffer.renditions().len())
-        .map(|r| buffer.segments(r).iter().filter(|s| sequences.contains(&s.sequence)).cloned().collect())
-        .collect();
+    // Every rendition is cut to the reference's span by time, not by sequence number: an
+    // encoder's renditions need not be numbered alike (one may join later), and their program
+    // date times differ by a few milliseconds, so a segment belongs if its middle is inside.
+    let (from, to) = (first.start, last.end());
+    let inside = |s: &&LiveSegment| {
+        let middle = s.start + (s.end() - s.start) / 2;
+        from <= middle && middle < to
+    };
+    let tracks: Vec<Vec<LiveSegment>> =
+        (0..buffer.renditions().len()).map(|r| buffer.segments(r).iter().filter(inside).cloned().collect()).collect();
     if tracks.iter().any(|t| t.len() != reference.len()) {
         return Err("The renditions of the stream do not all have content for the whole window".to_owned());
     }
