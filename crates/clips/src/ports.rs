@@ -49,6 +49,11 @@ pub trait FindStaleClips: Send + Sync {
     ) -> impl Future<Output = Result<Vec<StoredClip>, StoreError>> + Send;
 }
 
+/// Everything event processing asks of the clips table.
+pub trait ClipStore: ReadClips + WriteClips + FindStaleClips {}
+
+impl<T: ReadClips + WriteClips + FindStaleClips> ClipStore for T {}
+
 /// Outcome of a conditional write that lost to another writer (or a repeat of itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Written {

@@ -10,7 +10,7 @@ use crate::domain::{Clip, ClipFact, ClipKey, ClipStatus, CompetitionId, Playback
 use crate::error::{ClipError, EventError, HarvestError, StoreError, VodError};
 use crate::events::ClipEvent;
 use crate::ports::{
-    FindStaleClips, HarvestJobState, HarvestJobStatus, HarvestRequest, Idempotency, IdempotencyRecord, ReadClips,
+    ClipStore, HarvestJobState, HarvestJobStatus, HarvestRequest, Idempotency, IdempotencyRecord, ReadClips,
     StartHarvest, VodAssets, WriteClips, Written,
 };
 
@@ -182,7 +182,7 @@ pub async fn process_event<S, V, J>(
     now: DateTime<Utc>,
 ) -> Result<Processed, EventError>
 where
-    S: ReadClips + WriteClips + FindStaleClips,
+    S: ClipStore,
     V: VodAssets,
     J: HarvestJobStatus,
 {
@@ -271,7 +271,7 @@ async fn reconcile<S, V, J>(
     now: DateTime<Utc>,
 ) -> Result<Processed, EventError>
 where
-    S: ReadClips + WriteClips + FindStaleClips,
+    S: ClipStore,
     V: VodAssets,
     J: HarvestJobStatus,
 {
@@ -350,7 +350,7 @@ pub async fn handle_event<S, V, J>(
     now: DateTime<Utc>,
 ) -> Result<(), EventError>
 where
-    S: ReadClips + WriteClips + FindStaleClips,
+    S: ClipStore,
     V: VodAssets,
     J: HarvestJobStatus,
 {

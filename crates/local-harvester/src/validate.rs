@@ -92,6 +92,13 @@ pub fn required<'a>(field: &str, value: Option<&'a str>) -> Result<&'a str, ApiE
     }
 }
 
+/// A required id field: present and a valid resource id.
+pub fn required_id<'a>(field: &str, value: Option<&'a str>) -> Result<&'a str, ApiError> {
+    let id = required(field, value)?;
+    resource_id(field, id)?;
+    Ok(id)
+}
+
 /// Random lowercase hex, for generated ids and credentials.
 pub fn random_hex(len: usize) -> String {
     (0..len).map(|_| char::from_digit(fastrand::u32(0..16), 16).expect("digit below 16")).collect()

@@ -115,6 +115,8 @@ pub struct Stack {
     stop_api: Option<oneshot::Sender<()>>,
     stop_harvester: Option<oneshot::Sender<()>>,
     tasks: Vec<JoinHandle<()>>,
+    /// The periodic reconciliation; stopped, not awaited, since it only wakes once a minute.
+    schedule: Option<JoinHandle<()>>,
 }
 
 impl Stack {
@@ -211,10 +213,11 @@ impl Stack {
             stop_api: Some(stop_api),
             stop_harvester: Some(stop_harvester),
             tasks: vec![harvester, api],
+            schedule: None,
         };
         if let Some(every) = options.reconcile_every {
             let process = stack.functions.iter().find(|f| f.name() == PROCESS_FUNCTION).cloned();
-            stack.tasks.extend(process.map(|f| tokio::spawn(reconcile_periodically(f, every))));
+            stack.schedule = process.map(|f| tokio::spawn(reconcile_periodically(f, every)));
         }
         Ok(stack)
     }
@@ -230,6 +233,9 @@ impl Stack {
     /// Stops the API, the functions, the harvester and dynalite, in that order, so nothing is
     /// left half-done by a part that went away first.
     pub async fn shutdown(mut self) {
+        if let Some(schedule) = self.schedule.take() {
+            schedule.abort();
+        }
         if let Some(stop) = self.stop_api.take() {
             stop.send(()).ok();
         }

@@ -99,10 +99,8 @@ pub async fn create(
     State(ctx): State<Ctx>,
     AwsJson(request): AwsJson<CreateAssetRequest>,
 ) -> Result<Json<AssetDto>, ApiError> {
-    let id = validate::required("id", request.id.as_deref())?;
-    validate::resource_id("id", id)?;
-    let group_id = validate::required("packagingGroupId", request.packaging_group_id.as_deref())?;
-    validate::resource_id("packagingGroupId", group_id)?;
+    let id = validate::required_id("id", request.id.as_deref())?;
+    let group_id = validate::required_id("packagingGroupId", request.packaging_group_id.as_deref())?;
     let source_arn = validate::required("sourceArn", request.source_arn.as_deref())?;
     let source = validate::s3_object_arn("sourceArn", source_arn)?;
     let source_role_arn = validate::required("sourceRoleArn", request.source_role_arn.as_deref())?;

@@ -110,8 +110,7 @@ pub async fn create(
     State(ctx): State<Ctx>,
     AwsJson(request): AwsJson<CreateChannelRequest>,
 ) -> Result<Json<ChannelDto>, ApiError> {
-    let id = validate::required("id", request.id.as_deref())?;
-    validate::resource_id("id", id)?;
+    let id = validate::required_id("id", request.id.as_deref())?;
     let channel = new_channel(&ctx.config, id, request.description, request.tags, ChannelSource::Ingest);
     ctx.store
         .update(|state| {

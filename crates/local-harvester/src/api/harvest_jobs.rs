@@ -99,10 +99,8 @@ struct NewJob {
 }
 
 fn validate_request(request: CreateHarvestJobRequest) -> Result<NewJob, ApiError> {
-    let id = validate::required("id", request.id.as_deref())?;
-    validate::resource_id("id", id)?;
-    let origin_endpoint_id = validate::required("originEndpointId", request.origin_endpoint_id.as_deref())?;
-    validate::resource_id("originEndpointId", origin_endpoint_id)?;
+    let id = validate::required_id("id", request.id.as_deref())?;
+    let origin_endpoint_id = validate::required_id("originEndpointId", request.origin_endpoint_id.as_deref())?;
     let start_time = validate::timestamp("startTime", validate::required("startTime", request.start_time.as_deref())?)?;
     let end_time = validate::timestamp("endTime", validate::required("endTime", request.end_time.as_deref())?)?;
     if start_time >= end_time {

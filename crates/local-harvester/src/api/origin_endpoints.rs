@@ -167,10 +167,8 @@ pub fn default_hls_package() -> LiveHlsPackage {
 }
 
 fn endpoint_from(config: &HarvesterConfig, request: CreateOriginEndpointRequest) -> Result<OriginEndpoint, ApiError> {
-    let id = validate::required("id", request.id.as_deref())?;
-    validate::resource_id("id", id)?;
-    let channel_id = validate::required("channelId", request.channel_id.as_deref())?;
-    validate::resource_id("channelId", channel_id)?;
+    let id = validate::required_id("id", request.id.as_deref())?;
+    let channel_id = validate::required_id("channelId", request.channel_id.as_deref())?;
     let manifest_name = request.manifest_name.as_deref().unwrap_or("index");
     validate::resource_id("manifestName", manifest_name)?;
     unsupported("cmafPackage", &request.cmaf_package)?;

@@ -200,8 +200,7 @@ pub async fn create_group(
     State(ctx): State<Ctx>,
     AwsJson(request): AwsJson<CreatePackagingGroupRequest>,
 ) -> Result<Json<PackagingGroupDto>, ApiError> {
-    let id = validate::required("id", request.id.as_deref())?;
-    validate::resource_id("id", id)?;
+    let id = validate::required_id("id", request.id.as_deref())?;
     let group = PackagingGroup {
         id: id.to_owned(),
         arn: ctx.config.vod_arn(&format!("packaging-groups/{id}")),
@@ -302,10 +301,8 @@ pub async fn create_configuration(
     State(ctx): State<Ctx>,
     AwsJson(request): AwsJson<CreatePackagingConfigurationRequest>,
 ) -> Result<Json<PackagingConfigurationDto>, ApiError> {
-    let id = validate::required("id", request.id.as_deref())?;
-    validate::resource_id("id", id)?;
-    let group_id = validate::required("packagingGroupId", request.packaging_group_id.as_deref())?;
-    validate::resource_id("packagingGroupId", group_id)?;
+    let id = validate::required_id("id", request.id.as_deref())?;
+    let group_id = validate::required_id("packagingGroupId", request.packaging_group_id.as_deref())?;
     unsupported("cmafPackage", &request.cmaf_package)?;
     unsupported("dashPackage", &request.dash_package)?;
     unsupported("mssPackage", &request.mss_package)?;
