@@ -17,6 +17,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::HarvesterError;
+use crate::api::faults::EventFate;
 use crate::config::HarvesterConfig;
 use crate::model::{Asset, HarvestJob, PackagingConfiguration};
 use crate::server::Ctx;
@@ -167,14 +168,22 @@ pub fn client() -> reqwest::Client {
         .expect("a client without TLS or proxies configured always builds")
 }
 
-/// Persists `event` for every target and starts delivering it.
+/// Persists `event` for every target and starts delivering it (as often, as late, or not at
+/// all, as the fault switch says).
 pub async fn publish(ctx: &Ctx, event: Event) {
     tracing::info!(id = %event.id, detail_type = %event.detail_type, detail = %event.detail, "event");
-    let deliveries: Vec<(String, Delivery)> = ctx
+    let EventFate::Delivered { delays } = ctx.faults.event_fate() else {
+        tracing::info!(id = %event.id, "event dropped by the fault switch");
+        return;
+    };
+    let deliveries: Vec<(String, Delivery, Duration)> = ctx
         .config
         .event_targets
         .iter()
-        .map(|target| (validate::random_hex(16), Delivery { target: target.to_string(), event: event.clone() }))
+        .flat_map(|target| delays.iter().map(move |delay| (target, *delay)))
+        .map(|(target, delay)| {
+            (validate::random_hex(16), Delivery { target: target.to_string(), event: event.clone() }, delay)
+        })
         .collect();
     if deliveries.is_empty() {
         return;
@@ -182,24 +191,28 @@ pub async fn publish(ctx: &Ctx, event: Event) {
     let persisted = ctx
         .store
         .update(|state| {
-            state.deliveries.extend(deliveries.iter().cloned());
+            state.deliveries.extend(deliveries.iter().map(|(id, delivery, _)| (id.clone(), delivery.clone())));
             Ok::<_, HarvesterError>(())
         })
         .await;
     if let Err(e) = persisted {
         tracing::error!(error = %e, id = %event.id, "cannot persist event deliveries; delivering anyway");
     }
-    for (id, delivery) in deliveries {
-        spawn_delivery(ctx, id, delivery);
+    for (id, delivery, delay) in deliveries {
+        ctx.tasks.spawn(deliver(ctx.clone(), id, delivery, delay));
     }
 }
 
-/// Starts (or, after a restart, resumes) delivery `id` in the background.
+/// Resumes delivery `id` in the background after a restart.
 pub fn spawn_delivery(ctx: &Ctx, id: String, delivery: Delivery) {
-    ctx.tasks.spawn(deliver(ctx.clone(), id, delivery));
+    ctx.tasks.spawn(deliver(ctx.clone(), id, delivery, Duration::ZERO));
 }
 
-async fn deliver(ctx: Ctx, id: String, delivery: Delivery) {
+async fn deliver(ctx: Ctx, id: String, delivery: Delivery, delay: Duration) {
+    tokio::select! {
+        () = tokio::time::sleep(delay) => {}
+        () = ctx.cancel.cancelled() => return,
+    }
     let started = Instant::now();
     let mut backoff = INITIAL_BACKOFF;
     loop {
