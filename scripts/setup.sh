@@ -4,7 +4,7 @@
 # dynalite (the local DynamoDB) from npm, at the versions package-lock.json pins.
 ensure_node_modules() {
   if [ ! -x node_modules/.bin/dynalite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    echo "› installing dynalite (npm ci)"
+    echo "› installing dynalite and s3rver (npm ci)"
     npm ci --no-audit --no-fund --loglevel=error
   fi
 }

@@ -26,6 +26,9 @@ pub enum HarvesterError {
     /// The state could not be serialised (a bug, not an environment problem).
     #[error("cannot serialise state")]
     Serialize(#[source] serde_json::Error),
+    /// An object could not be read or written through the configured S3 endpoint.
+    #[error("{object}: {message}")]
+    S3 { object: String, message: String },
     /// The bundled demo media does not parse; only a broken build can cause this.
     #[error("bundled demo media is invalid: {0}")]
     DemoMedia(String),

@@ -18,7 +18,7 @@ use crate::hls;
 use crate::live::{InitSegment, LiveBuffer, LiveSegment, Rendition};
 use crate::model::{JobStatus, S3Object};
 use crate::server::Ctx;
-use crate::store::{Store, write_atomic};
+use crate::storage::Storage;
 
 /// The segments of one harvest, per rendition.
 #[derive(Debug)]
@@ -96,11 +96,10 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 /// Writes the harvest to `destination` (the master playlist) and beside it.
 ///
 /// # Errors
-/// A file cannot be written.
-pub async fn write(store: &Store, destination: &S3Object, plan: &HarvestPlan) -> Result<(), HarvesterError> {
-    let master_path = store.object_path(destination);
-    let dir = master_path.parent().expect("an object path is inside its bucket").to_owned();
-    tokio::fs::create_dir_all(&dir).await.map_err(HarvesterError::io(&dir))?;
+/// An object cannot be written.
+pub async fn write(buckets: &Storage, destination: &S3Object, plan: &HarvestPlan) -> Result<(), HarvesterError> {
+    let folder = destination.key.rsplit_once('/').map_or(String::new(), |(folder, _)| format!("{folder}/"));
+    let beside = |name: String| S3Object { bucket: destination.bucket.clone(), key: format!("{folder}{name}") };
     let stem = stem(&destination.key);
     for (index, track) in plan.tracks.iter().enumerate() {
         let first_sequence = track.first().map_or(0, |s| s.sequence);
@@ -117,24 +116,21 @@ pub async fn write(store: &Store, destination: &S3Object, plan: &HarvestPlan) ->
             let k = inits.iter().position(|id| *id == init.id).unwrap_or_default();
             format!("{stem}_{}_init_{k}.mp4", index + 1)
         };
-        // Segments are not visible to anyone before their playlist is, so they need no rename.
         let mut written_inits = Vec::new();
         for segment in track {
             if let Some(init) = &segment.init
                 && !written_inits.contains(&init.id)
             {
-                let path = dir.join(init_name(init));
-                init.bytes.write_to(&path).await.map_err(HarvesterError::io(&path))?;
+                buckets.put_segment(&beside(init_name(init)), &init.bytes).await?;
                 written_inits.push(init.id);
             }
-            let path = dir.join(segment_name(segment));
-            segment.bytes.write_to(&path).await.map_err(HarvesterError::io(&path))?;
+            buckets.put_segment(&beside(segment_name(segment)), &segment.bytes).await?;
         }
         let media = hls::media_playlist(track, false, segment_name, init_name);
-        write_atomic(&dir.join(media_name(stem, index)), &hls::render(&Playlist::MediaPlaylist(media))).await?;
+        buckets.put(&beside(media_name(stem, index)), hls::render(&Playlist::MediaPlaylist(media))).await?;
     }
     let master = hls::master_playlist(&plan.renditions, |i| media_name(stem, i));
-    write_atomic(&master_path, &hls::render(&Playlist::MasterPlaylist(master))).await
+    buckets.put(destination, hls::render(&Playlist::MasterPlaylist(master))).await
 }
 
 /// File name of the manifest key without its folder and `.m3u8` extension.
@@ -173,6 +169,9 @@ pub async fn run(ctx: Ctx, job_id: String) {
 }
 
 async fn harvest(ctx: &Ctx, job_id: &str) -> Result<(), String> {
+    if let Some(message) = ctx.faults.harvest_failure() {
+        return Err(message);
+    }
     let (job, endpoint) = ctx
         .store
         .read(|s| {
@@ -191,7 +190,7 @@ async fn harvest(ctx: &Ctx, job_id: &str) -> Result<(), String> {
         startover_window_seconds: endpoint.startover_window_seconds,
     };
     let plan = plan(&buffer.read().unwrap_or_else(|e| e.into_inner()), window)?;
-    write(&ctx.store, &job.destination, &plan).await.map_err(|e| {
+    write(&ctx.store.buckets, &job.destination, &plan).await.map_err(|e| {
         tracing::error!(job = %job_id, error = %e, cause = ?std::error::Error::source(&e), "harvest write failed");
         format!("Failed to write the harvested content to bucket '{}': {e}", job.destination.bucket)
     })
@@ -312,55 +311,6 @@ mod tests {
         assert!(message.starts_with("No content is available"), "{message}");
     }
 
-    /// Scale measurement, not run by default (item 9 of the harvester's issue): a 24 h window of
-    /// three renditions of 2 s segments (43 200 segments in all).
-    /// `cargo test -p local-harvester --lib -- --ignored --nocapture harvest_scale`
-    #[tokio::test]
-    #[ignore = "a measurement; prints numbers"]
-    async fn harvest_scale_24_hours_of_three_renditions() {
-        // 6 h, 12 h and 24 h, to see the cost grow with the number of segments.
-        for hours in [6u64, 12, 24] {
-            let per_rendition = hours * 3600 / 2;
-            let rendition = Rendition { bandwidth: 1, ..Rendition::default() };
-            let mut buffer = LiveBuffer::new(vec![rendition; 3], Duration::from_secs(26 * 3600));
-            let payload = Bytes::from(vec![0x47u8; 188]);
-            let started = std::time::Instant::now();
-            for k in 0..per_rendition {
-                for r in 0..3 {
-                    let segment = LiveSegment {
-                        sequence: k,
-                        start: at(2.0 * k as f64),
-                        duration_ms: 2000,
-                        discontinuity: false,
-                        discontinuity_sequence: 0,
-                        bytes: SegmentBytes::Shared(payload.clone()),
-                        init: None,
-                    };
-                    buffer.push(r, segment);
-                }
-            }
-            let filled = started.elapsed();
-            let started = std::time::Instant::now();
-            let seconds = (hours * 3600) as f64;
-            let span = Window { startover_window_seconds: 24 * 3600, ..window(0.0, seconds) };
-            let plan = plan(&buffer, span).unwrap();
-            let planned = started.elapsed();
-            assert_eq!(plan.tracks.iter().map(Vec::len).sum::<usize>(), 3 * per_rendition as usize);
-
-            let dir = std::env::temp_dir().join(format!("lh-scale-{}", crate::validate::random_hex(8)));
-            let store = Store::open(&dir).await.unwrap();
-            let started = std::time::Instant::now();
-            write(&store, &S3Object { bucket: "b".into(), key: "day/index.m3u8".into() }, &plan).await.unwrap();
-            let written = started.elapsed();
-            std::fs::remove_dir_all(dir).unwrap();
-            println!(
-                "{hours} h: {} segments; LiveSegment {} bytes; fill {filled:?}; plan {planned:?}; write {written:?}",
-                3 * per_rendition,
-                std::mem::size_of::<LiveSegment>(),
-            );
-        }
-    }
-
     #[test]
     fn stem_strips_folder_and_extension() {
         assert_eq!(stem("clips/c/id/index.m3u8"), "index");
@@ -370,10 +320,9 @@ mod tests {
     #[tokio::test]
     async fn write_puts_children_beside_the_master() {
         let dir = std::env::temp_dir().join(format!("lh-harvest-{}", crate::validate::random_hex(8)));
-        let store = Store::open(&dir).await.unwrap();
         let destination = S3Object { bucket: "b".into(), key: "x/index.m3u8".into() };
         let plan = plan(&buffer(10), window(7.0, 12.0)).unwrap();
-        write(&store, &destination, &plan).await.unwrap();
+        write(&Storage::Folder(dir.join("buckets")), &destination, &plan).await.unwrap();
 
         let folder = dir.join("buckets/b/x");
         let master = m3u8_rs::parse_master_playlist_res(&std::fs::read(folder.join("index.m3u8")).unwrap()).unwrap();

@@ -18,7 +18,8 @@
 //!   pushed by an encoder over HTTP PUT, MPEG-TS or fMP4/CMAF) and the live origin.
 //! - `harvest.rs`: harvest rules, segment selection and VOD output; `hls.rs`: typed playlists.
 //! - `vod.rs`: asset ingest and egress. `events.rs`: event shapes and at-least-once delivery.
-//! - `model.rs`: internal records; `store.rs`: the persisted state and the bucket folders;
+//! - `model.rs`: internal records; `store.rs`: the persisted state; `storage.rs`: the buckets
+//!   (folders, or an S3-compatible service);
 //!   `validate.rs`: input rules that also keep ids and keys inside the data directory.
 
 mod api;
@@ -30,13 +31,15 @@ mod hls;
 mod live;
 mod model;
 mod server;
+mod storage;
 mod store;
 mod validate;
 mod vod;
 
 pub use config::HarvesterConfig;
 pub use error::HarvesterError;
-pub use server::serve;
+pub use server::{serve, serve_with_s3};
+pub use storage::S3Endpoint;
 
 /// Id of the demo channel created by `HarvesterConfig::demo`.
 pub const DEMO_CHANNEL_ID: &str = "demo";

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use local_harvester::{HarvesterConfig, serve};
+use local_harvester::{HarvesterConfig, S3Endpoint, serve_with_s3};
 use tracing_subscriber::EnvFilter;
 use url::Url;
 
@@ -35,6 +35,16 @@ struct Cli {
     /// AWS account id used in ARNs and events.
     #[arg(long, env = "HARVESTER_ACCOUNT_ID", default_value = "000000000000")]
     account_id: String,
+    /// S3-compatible service to keep the buckets in (path-style), e.g. http://127.0.0.1:4568;
+    /// without it a bucket is a folder under the data directory.
+    #[arg(long, env = "HARVESTER_S3_ENDPOINT")]
+    s3_endpoint: Option<Url>,
+    /// Access key id for --s3-endpoint.
+    #[arg(long, env = "HARVESTER_S3_ACCESS_KEY_ID", default_value = "test")]
+    s3_access_key_id: String,
+    /// Secret access key for --s3-endpoint.
+    #[arg(long, env = "HARVESTER_S3_SECRET_ACCESS_KEY", default_value = "test", hide_env_values = true)]
+    s3_secret_access_key: String,
 }
 
 #[tokio::main]
@@ -62,7 +72,12 @@ async fn main() -> ExitCode {
         account_id: cli.account_id,
         demo: cli.demo,
     };
-    match serve(listener, config, shutdown_signal()).await {
+    let s3 = cli.s3_endpoint.map(|url| S3Endpoint {
+        url,
+        access_key_id: cli.s3_access_key_id,
+        secret_access_key: cli.s3_secret_access_key,
+    });
+    match serve_with_s3(listener, config, s3, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let mut message = e.to_string();

@@ -22,6 +22,7 @@ use crate::live::demo::{self, DemoLoop};
 use crate::live::ingest::Ingests;
 use crate::live::{DEMO_STARTOVER_WINDOW_SECONDS, LiveBuffer, LiveChannels, retention_for};
 use crate::model::{ChannelSource, IngestStatus, JobStatus, LiveHlsPackage, OriginEndpoint};
+use crate::storage::{S3Endpoint, Storage};
 use crate::store::Store;
 use crate::{DEMO_CHANNEL_ID, DEMO_ORIGIN_ENDPOINT_ID, HarvesterConfig, HarvesterError, api, events, harvest, vod};
 
@@ -72,7 +73,8 @@ impl Context {
     }
 }
 
-/// Runs the harvester on `listener` until `shutdown` completes.
+/// Runs the harvester on `listener` until `shutdown` completes, with its buckets as folders
+/// under the data directory.
 ///
 /// Both APIs, the live origin and the VOD egress are served on the one listener. Background
 /// work (the demo feeder, harvest jobs, asset ingests, event deliveries) runs until shutdown
@@ -85,7 +87,21 @@ pub async fn serve(
     config: HarvesterConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), HarvesterError> {
-    let store = Store::open(&config.data_dir).await?;
+    serve_with_s3(listener, config, None, shutdown).await
+}
+
+/// [`serve`], keeping the buckets in the S3-compatible service `s3` when given.
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_with_s3(
+    listener: TcpListener,
+    config: HarvesterConfig,
+    s3: Option<S3Endpoint>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), HarvesterError> {
+    let buckets = Storage::new(&config.data_dir, s3.as_ref(), &config.region);
+    let store = Store::open(&config.data_dir, buckets).await?;
     let ctx = Arc::new(Context {
         config,
         store,

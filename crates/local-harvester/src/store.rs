@@ -1,9 +1,8 @@
-//! Persistence: all resource records in one JSON file, and the S3 stand-in.
+//! Persistence: all resource records in one JSON file, and the buckets ([`Storage`]).
 //!
 //! The state is small (records, not media), so it is kept in memory behind one lock and the
 //! whole file is rewritten atomically (temporary file + rename) after every change: a crash
-//! leaves either the old or the new state, never a torn one. Buckets are folders,
-//! `{data_dir}/buckets/{bucket}/{key}`, with S3's key layout.
+//! leaves either the old or the new state, never a torn one.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +12,8 @@ use tokio::sync::Mutex;
 
 use crate::HarvesterError;
 use crate::events::Delivery;
-use crate::model::{Asset, Channel, HarvestJob, OriginEndpoint, PackagingConfiguration, PackagingGroup, S3Object};
+use crate::model::{Asset, Channel, HarvestJob, OriginEndpoint, PackagingConfiguration, PackagingGroup};
+use crate::storage::Storage;
 
 const STATE_FILE: &str = "state.json";
 
@@ -31,11 +31,12 @@ pub struct State {
     pub deliveries: BTreeMap<String, Delivery>,
 }
 
-/// The state behind its lock, plus where it is persisted.
+/// The state behind its lock, plus where it is persisted, and the buckets.
 #[derive(Debug)]
 pub struct Store {
     data_dir: PathBuf,
     state: Mutex<State>,
+    pub buckets: Storage,
 }
 
 impl Store {
@@ -43,7 +44,7 @@ impl Store {
     ///
     /// # Errors
     /// The directory cannot be created or read, or the state file is corrupt.
-    pub async fn open(data_dir: &Path) -> Result<Self, HarvesterError> {
+    pub async fn open(data_dir: &Path, buckets: Storage) -> Result<Self, HarvesterError> {
         tokio::fs::create_dir_all(data_dir).await.map_err(HarvesterError::io(data_dir))?;
         let path = data_dir.join(STATE_FILE);
         let state = match tokio::fs::read(&path).await {
@@ -52,7 +53,7 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::default(),
             Err(e) => return Err(HarvesterError::io(&path)(e)),
         };
-        Ok(Self { data_dir: data_dir.to_owned(), state: Mutex::new(state) })
+        Ok(Self { data_dir: data_dir.to_owned(), state: Mutex::new(state), buckets })
     }
 
     pub async fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
@@ -73,12 +74,6 @@ impl Store {
         let bytes = serde_json::to_vec_pretty(&*state).map_err(HarvesterError::Serialize)?;
         write_atomic(&self.data_dir.join(STATE_FILE), &bytes).await?;
         Ok(result)
-    }
-
-    /// The file an S3 object is stored in. Bucket and key are validated on the way in, so the
-    /// result stays inside the data directory.
-    pub fn object_path(&self, object: &S3Object) -> PathBuf {
-        self.data_dir.join("buckets").join(&object.bucket).join(&object.key)
     }
 }
 

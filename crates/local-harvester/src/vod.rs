@@ -18,7 +18,7 @@ use crate::events;
 use crate::hls;
 use crate::model::{Asset, IngestStatus, PackagingConfiguration, S3Object};
 use crate::server::Ctx;
-use crate::store::Store;
+use crate::storage::Storage;
 use crate::validate;
 use crate::{HarvesterConfig, HarvesterError};
 
@@ -46,12 +46,14 @@ fn resolve(base_key: &str, uri: &str) -> Result<String, String> {
 }
 
 /// Checks that `source` is a complete HLS VOD; the error is the ingest error message.
-async fn check_source(store: &Store, source: &S3Object) -> Result<(), String> {
+async fn check_source(buckets: &Storage, source: &S3Object) -> Result<(), String> {
     let read = |key: String| async move {
         let object = S3Object { bucket: source.bucket.clone(), key };
-        tokio::fs::read(store.object_path(&object))
-            .await
-            .map_err(|e| format!("Cannot read s3://{}/{}: {e}", object.bucket, object.key))
+        match buckets.get(&object).await {
+            Ok(Some(bytes)) => Ok(bytes),
+            Ok(None) => Err(format!("Cannot read s3://{}/{}: it does not exist", object.bucket, object.key)),
+            Err(e) => Err(format!("Cannot read s3://{}/{}: {e}", object.bucket, object.key)),
+        }
     };
     let master = match m3u8_rs::parse_playlist_res(&read(source.key.clone()).await?) {
         Ok(Playlist::MasterPlaylist(master)) => master,
@@ -90,7 +92,7 @@ async fn check_source(store: &Store, source: &S3Object) -> Result<(), String> {
         }
         for uri in &uris {
             let object = S3Object { bucket: source.bucket.clone(), key: resolve(&key, uri)? };
-            if !tokio::fs::try_exists(store.object_path(&object)).await.unwrap_or(false) {
+            if !buckets.exists(&object).await.unwrap_or(false) {
                 return Err(format!("Segment s3://{}/{} is missing", object.bucket, object.key));
             }
         }
@@ -118,7 +120,7 @@ pub async fn ingest(ctx: Ctx, asset_id: String) {
     let Some(asset) = set_status(&ctx, &asset_id, IngestStatus::Processing).await else { return };
     let started = format!("Ingest started for asset '{asset_id}'");
     events::publish(&ctx, events::ingest_notification(&ctx.config, &asset, "IngestStart", started)).await;
-    if let Err(message) = check_source(&ctx.store, &asset.source).await {
+    if let Err(message) = check_source(&ctx.store.buckets, &asset.source).await {
         tracing::warn!(asset = %asset_id, %message, "asset ingest failed");
         if let Some(asset) = set_status(&ctx, &asset_id, IngestStatus::Failed).await {
             events::publish(&ctx, events::ingest_notification(&ctx.config, &asset, "IngestError", message)).await;
@@ -166,7 +168,7 @@ pub async fn egress(
     let key =
         if is_master { asset.source.key.clone() } else { resolve(&asset.source.key, &path).map_err(|_| missing())? };
     let object = S3Object { bucket: asset.source.bucket.clone(), key };
-    let bytes = tokio::fs::read(ctx.store.object_path(&object)).await.map_err(|_| missing())?;
+    let bytes = ctx.store.buckets.get(&object).await?.ok_or_else(missing)?;
     let content_type = if object.key.ends_with(".m3u8") {
         hls::PLAYLIST_CONTENT_TYPE
     } else if object.key.ends_with(".ts") {

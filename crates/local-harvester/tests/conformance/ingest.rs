@@ -6,13 +6,12 @@ use std::process::Stdio;
 
 use aws_sdk_mediapackage as mp;
 use aws_sdk_mediapackage::types::{HlsPackage, Status};
-use aws_sdk_mediapackagevod::types::{HlsManifest, HlsPackage as VodHlsPackage};
 use chrono::{DateTime, FixedOffset, SecondsFormat, TimeDelta};
 use m3u8_rs::MediaPlaylist;
 use reqwest::StatusCode;
 use url::Url;
 
-use crate::support::{Harvester, eventually, harvest_from};
+use crate::support::{Harvester, harvest_from, playable_asset};
 
 /// Segment container an encoder pushes.
 #[derive(Clone, Copy, PartialEq)]
@@ -264,31 +263,7 @@ async fn fmp4_segments_keep_their_init_segment_into_the_vod() {
     }
 
     // A VOD asset of the clip serves the initialisation segments too.
-    let vod = harvester.vod();
-    vod.create_packaging_group().id("cmaf").send().await.unwrap();
-    vod.create_packaging_configuration()
-        .id("cmaf-hls")
-        .packaging_group_id("cmaf")
-        .hls_package(
-            VodHlsPackage::builder().hls_manifests(HlsManifest::builder().manifest_name("index").build()).build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    vod.create_asset()
-        .id("cmaf-1")
-        .packaging_group_id("cmaf")
-        .source_arn("arn:aws:s3:::clips/cmaf/cmaf-1/index.m3u8")
-        .source_role_arn("arn:aws:iam::000000000000:role/vod")
-        .send()
-        .await
-        .unwrap();
-    let url = eventually(20, "the asset to become playable", || async {
-        let asset = vod.describe_asset().id("cmaf-1").send().await.unwrap();
-        let egress = asset.egress_endpoints().first().cloned()?;
-        (egress.status() == Some("PLAYABLE")).then(|| egress.url().unwrap().to_owned())
-    })
-    .await;
+    let url = playable_asset(&harvester.vod(), "cmaf", "cmaf-1", "cmaf/cmaf-1/index.m3u8").await;
     let folder_url = url.rsplit_once('/').unwrap().0.to_owned();
     let media = reqwest::get(format!("{folder_url}/index_2.m3u8")).await.unwrap().bytes().await.unwrap();
     let media = m3u8_rs::parse_media_playlist_res(&media).unwrap();

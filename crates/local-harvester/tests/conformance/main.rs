@@ -9,6 +9,7 @@ mod ingest;
 mod live;
 mod origin;
 mod restart;
+mod s3;
 mod support;
 mod tags;
 mod vod;

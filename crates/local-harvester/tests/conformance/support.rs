@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use chrono::{SecondsFormat, TimeDelta, Utc};
-use local_harvester::{HarvesterConfig, HarvesterError};
+use local_harvester::{HarvesterConfig, HarvesterError, S3Endpoint};
 use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -54,13 +54,18 @@ pub struct Harvester {
 impl Harvester {
     /// Starts a harvester with the demo on `data_dir`, delivering events to `targets`.
     pub async fn start(data_dir: &Path, targets: Vec<Url>) -> Self {
+        Self::start_with_s3(data_dir, targets, None).await
+    }
+
+    /// [`Harvester::start`], keeping the buckets in `s3` when given.
+    pub async fn start_with_s3(data_dir: &Path, targets: Vec<Url>, s3: Option<S3Endpoint>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let mut config = HarvesterConfig::new(data_dir, Url::parse(&format!("http://{address}/")).unwrap());
         config.event_targets = targets;
         config.demo = true;
         let (shutdown, stop) = oneshot::channel::<()>();
-        let handle = tokio::spawn(local_harvester::serve(listener, config, async move {
+        let handle = tokio::spawn(local_harvester::serve_with_s3(listener, config, s3, async move {
             let _ = stop.await;
         }));
         Self { address, data_dir: data_dir.to_owned(), shutdown, handle, _owned_dir: None }
@@ -258,4 +263,35 @@ pub fn input_event_of<'a>(event: &'a str, asset_id: &'a str) -> impl Fn(&Value) 
             && e["detail"]["event"] == event
             && e["resources"][0].as_str().is_some_and(|arn| arn.ends_with(&format!(":assets/{asset_id}")))
     }
+}
+
+/// Creates packaging group `group` with one HLS configuration (manifest `index`) and an asset
+/// `id` of `s3://clips/{key}`, waits until it is playable, and returns its egress URL.
+pub async fn playable_asset(vod: &mpv::Client, group: &str, id: &str, key: &str) -> String {
+    vod.create_packaging_group().id(group).send().await.unwrap();
+    vod.create_packaging_configuration()
+        .id(format!("{group}-hls"))
+        .packaging_group_id(group)
+        .hls_package(
+            mpv::types::HlsPackage::builder()
+                .hls_manifests(mpv::types::HlsManifest::builder().manifest_name("index").build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    vod.create_asset()
+        .id(id)
+        .packaging_group_id(group)
+        .source_arn(format!("arn:aws:s3:::clips/{key}"))
+        .source_role_arn("arn:aws:iam::000000000000:role/vod")
+        .send()
+        .await
+        .unwrap();
+    eventually(20, "the asset to become playable", || async {
+        let asset = vod.describe_asset().id(id).send().await.unwrap();
+        let egress = asset.egress_endpoints().first().cloned()?;
+        (egress.status() == Some("PLAYABLE")).then(|| egress.url().unwrap().to_owned())
+    })
+    .await
 }
