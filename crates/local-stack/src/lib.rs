@@ -18,6 +18,8 @@
 //!   the gateway), shared by the `local-stack` binary and the end-to-end tests.
 //! - [`site`]: the clip studio (the web frontend) and its settings, for merging into the
 //!   gateway router.
+//! - [`dynamodb_faults`]: a proxy that makes a share of the functions' DynamoDB calls fail, as
+//!   DynamoDB's throttling does.
 //! - [`error`]: the crate's one error type.
 //!
 //! Wiring, as the `local-stack` binary does it:
@@ -39,6 +41,7 @@
 //! # }
 //! ```
 
+pub mod dynamodb_faults;
 pub mod error;
 pub mod gateway;
 mod invoke;

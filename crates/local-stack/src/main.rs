@@ -53,6 +53,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         deliver_events: true,
         reconcile_every: Some(std::time::Duration::from_secs(RECONCILE_EVERY_SECONDS)),
         reconcile_after_seconds: RECONCILE_EVERY_SECONDS as u32,
+        dynamodb_fault_proxy: false,
     })
     .await?;
     let api = &stack.api_url;

@@ -23,6 +23,7 @@ use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::dynamodb_faults::DynamoFaultProxy;
 use crate::error::LocalStackError;
 use crate::gateway::{Route, gateway_router};
 use crate::runtime::{FunctionHost, FunctionSpec};
@@ -65,6 +66,9 @@ pub struct StackOptions {
     pub reconcile_every: Option<Duration>,
     /// process-harvested-clip's `RECONCILE_AFTER_SECONDS`.
     pub reconcile_after_seconds: u32,
+    /// Whether the functions reach dynalite through a [`DynamoFaultProxy`], so a test can make
+    /// a share of their DynamoDB calls fail.
+    pub dynamodb_fault_proxy: bool,
 }
 
 impl StackOptions {
@@ -86,6 +90,7 @@ impl StackOptions {
             deliver_events: true,
             reconcile_every: None,
             reconcile_after_seconds: 1,
+            dynamodb_fault_proxy: false,
         })
     }
 }
@@ -110,11 +115,12 @@ pub struct Stack {
     /// The demo channel's live playlist, as the origin endpoint serves it.
     pub live_url: String,
     pub startover_window_seconds: u32,
-    dynalite: Child,
+    dynalite: Dynalite,
+    dynamodb_faults: Option<DynamoFaultProxy>,
+    harvester: Harvester,
     functions: Vec<FunctionHost>,
     stop_api: Option<oneshot::Sender<()>>,
-    stop_harvester: Option<oneshot::Sender<()>>,
-    tasks: Vec<JoinHandle<()>>,
+    api: Option<JoinHandle<()>>,
     /// The periodic reconciliation; stopped, not awaited, since it only wakes once a minute.
     schedule: Option<JoinHandle<()>>,
 }
@@ -128,7 +134,12 @@ impl Stack {
         let setup = |what: &str, e: &dyn std::fmt::Display| LocalStackError::Setup(format!("{what}: {e}"));
         std::fs::create_dir_all(options.data_dir.join("dynamodb")).map_err(|e| setup("data folder", &e))?;
 
-        let (dynalite, dynamodb_url) = start_dynalite(&options).await?;
+        let dynalite = Dynalite::start(&options).await?;
+        let dynamodb_url = dynalite.url();
+        let dynamodb_faults = match options.dynamodb_fault_proxy {
+            true => Some(DynamoFaultProxy::start(&dynamodb_url).await?),
+            false => None,
+        };
         let api_listener = TcpListener::bind(options.api_addr).await.map_err(|e| setup("API address", &e))?;
         let api_addr = api_listener.local_addr().map_err(|e| setup("API address", &e))?;
         let api_url = format!("http://{api_addr}");
@@ -137,31 +148,17 @@ impl Stack {
         let harvester_addr = harvester_listener.local_addr().map_err(|e| setup("harvester address", &e))?;
         let harvester_url = format!("http://{harvester_addr}");
 
-        let (stop_harvester, harvester_stopped) = oneshot::channel::<()>();
-        let harvester_config = local_harvester::HarvesterConfig {
-            data_dir: options.data_dir.join("harvester"),
-            public_url: format!("{harvester_url}/").parse().map_err(|e| setup("harvester URL", &e))?,
-            event_targets: if options.deliver_events {
-                vec![
-                    format!("{api_url}/2015-03-31/functions/{PROCESS_FUNCTION}/invocations")
-                        .parse()
-                        .map_err(|e| setup("event target", &e))?,
-                ]
-            } else {
-                Vec::new()
-            },
-            region: REGION.to_owned(),
-            account_id: "000000000000".to_owned(),
-            demo: true,
-        };
-        let harvester = tokio::spawn(async move {
-            let shutdown = async {
-                harvester_stopped.await.ok();
-            };
-            if let Err(err) = local_harvester::serve(harvester_listener, harvester_config, shutdown).await {
-                tracing::error!(error = %err, "local harvester stopped");
-            }
-        });
+        let public_url = format!("{harvester_url}/").parse().map_err(|e| setup("harvester URL", &e))?;
+        let mut harvester_config =
+            local_harvester::HarvesterConfig::new(options.data_dir.join("harvester"), public_url);
+        if options.deliver_events {
+            let target = format!("{api_url}/2015-03-31/functions/{PROCESS_FUNCTION}/invocations");
+            harvester_config.event_targets = vec![target.parse().map_err(|e| setup("event target", &e))?];
+        }
+        harvester_config.region = REGION.to_owned();
+        harvester_config.account_id = crate::ACCOUNT_ID.to_owned();
+        harvester_config.demo = true;
+        let harvester = Harvester::spawn(harvester_listener, harvester_config);
 
         let clients = LocalClients::new(&dynamodb_url, &harvester_url).await;
         wait_for_port(harvester_addr, "the local harvester").await?;
@@ -170,7 +167,8 @@ impl Stack {
         create_packaging(&clients.vod).await?;
 
         let startover_window_seconds = options.startover_window_override.unwrap_or(startover);
-        let mut env = function_env(&dynamodb_url, &harvester_url, startover_window_seconds);
+        let functions_dynamodb_url = dynamodb_faults.as_ref().map_or(&dynamodb_url, |proxy| &proxy.url);
+        let mut env = function_env(functions_dynamodb_url, &harvester_url, startover_window_seconds);
         env.push(("RECONCILE_AFTER_SECONDS".to_owned(), options.reconcile_after_seconds.to_string()));
         let mut functions = Vec::new();
         for name in ["create-clip", "list-clips", PROCESS_FUNCTION] {
@@ -209,10 +207,11 @@ impl Stack {
             dynamodb_url,
             startover_window_seconds,
             dynalite,
+            dynamodb_faults,
+            harvester,
             functions,
             stop_api: Some(stop_api),
-            stop_harvester: Some(stop_harvester),
-            tasks: vec![harvester, api],
+            api: Some(api),
             schedule: None,
         };
         if let Some(every) = options.reconcile_every {
@@ -230,6 +229,35 @@ impl Stack {
         process.invoke(scheduled_event()).await.map(drop)
     }
 
+    /// The proxy the functions reach DynamoDB through, when the options asked for one.
+    pub fn dynamodb_faults(&self) -> Option<&DynamoFaultProxy> {
+        self.dynamodb_faults.as_ref()
+    }
+
+    /// Stops dynalite and starts it again on the same port and data, as a DynamoDB outage
+    /// the functions must ride out.
+    ///
+    /// # Errors
+    /// dynalite does not come back.
+    pub async fn restart_dynalite(&mut self) -> Result<(), LocalStackError> {
+        self.dynalite.restart().await
+    }
+
+    /// Stops the harvester (its background work cancelled, as at a crash) and starts it again
+    /// on the same address and data folder.
+    ///
+    /// # Errors
+    /// The address cannot be bound again.
+    pub async fn restart_harvester(&mut self) -> Result<(), LocalStackError> {
+        let config = self.harvester.config.clone();
+        let addr = self.harvester.addr;
+        self.harvester.stop().await;
+        let listener =
+            TcpListener::bind(addr).await.map_err(|e| LocalStackError::Setup(format!("harvester address: {e}")))?;
+        self.harvester = Harvester::spawn(listener, config);
+        wait_for_port(addr, "the local harvester").await
+    }
+
     /// Stops the API, the functions, the harvester and dynalite, in that order, so nothing is
     /// left half-done by a part that went away first.
     pub async fn shutdown(mut self) {
@@ -242,18 +270,53 @@ impl Stack {
         for function in &self.functions {
             function.shutdown().await;
         }
-        if let Some(stop) = self.stop_harvester.take() {
+        if let Some(api) = self.api.take() {
+            api.await.ok();
+        }
+        self.harvester.stop().await;
+        self.dynalite.child.kill().await.ok();
+    }
+}
+
+/// The in-process harvester and what it takes to start it again.
+struct Harvester {
+    config: local_harvester::HarvesterConfig,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Harvester {
+    fn spawn(listener: TcpListener, config: local_harvester::HarvesterConfig) -> Self {
+        let addr = listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let served = config.clone();
+        let task = tokio::spawn(async move {
+            let shutdown = async {
+                stopped.await.ok();
+            };
+            if let Err(err) = local_harvester::serve(listener, served, shutdown).await {
+                tracing::error!(error = %err, "local harvester stopped");
+            }
+        });
+        Self { config, addr, stop: Some(stop), task: Some(task) }
+    }
+
+    /// Stops serving and waits for the background work to end.
+    async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
             stop.send(()).ok();
         }
-        for task in self.tasks.drain(..) {
+        if let Some(task) = self.task.take() {
             task.await.ok();
         }
-        self.dynalite.kill().await.ok();
     }
 }
 
 async fn reconcile_periodically(process: FunctionHost, every: Duration) {
     let mut ticks = tokio::time::interval(every);
+    // A run that took longer than the period is not made up for with a burst of runs.
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticks.tick().await;
     loop {
         ticks.tick().await;
@@ -354,34 +417,59 @@ async fn wait_for_port(addr: SocketAddr, what: &str) -> Result<(), LocalStackErr
 }
 
 /// dynalite from the project's node_modules, on loopback, storing under `data_dir/dynamodb`.
-async fn start_dynalite(options: &StackOptions) -> Result<(Child, String), LocalStackError> {
-    let cli = options.node_dir.join("node_modules/dynalite/cli.js");
-    if !cli.exists() {
-        return Err(LocalStackError::Setup(format!(
-            "{} is missing: run `npm ci` in {} first (the README's commands do)",
-            cli.display(),
-            options.node_dir.display()
-        )));
+struct Dynalite {
+    cli: PathBuf,
+    addr: SocketAddr,
+    path: PathBuf,
+    child: Child,
+}
+
+impl Dynalite {
+    async fn start(options: &StackOptions) -> Result<Self, LocalStackError> {
+        let cli = options.node_dir.join("node_modules/dynalite/cli.js");
+        if !cli.exists() {
+            return Err(LocalStackError::Setup(format!(
+                "{} is missing: run `npm ci` in {} first (the README's commands do)",
+                cli.display(),
+                options.node_dir.display()
+            )));
+        }
+        let addr = if options.dynamodb_addr.port() == 0 {
+            // dynalite cannot report the port it bound, so pick a free one for it.
+            std::net::TcpListener::bind(options.dynamodb_addr)
+                .and_then(|l| l.local_addr())
+                .map_err(|e| LocalStackError::Setup(format!("no free port for dynalite: {e}")))?
+        } else {
+            options.dynamodb_addr
+        };
+        let path = options.data_dir.join("dynamodb");
+        let child = Self::spawn(&cli, addr, &path).await?;
+        Ok(Self { cli, addr, path, child })
     }
-    let addr = if options.dynamodb_addr.port() == 0 {
-        // dynalite cannot report the port it bound, so pick a free one for it.
-        std::net::TcpListener::bind(options.dynamodb_addr)
-            .and_then(|l| l.local_addr())
-            .map_err(|e| LocalStackError::Setup(format!("no free port for dynalite: {e}")))?
-    } else {
-        options.dynamodb_addr
-    };
-    let child = Command::new("node")
-        .arg(&cli)
-        .args(["--host", &addr.ip().to_string(), "--port", &addr.port().to_string(), "--path"])
-        .arg(options.data_dir.join("dynamodb"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| LocalStackError::Setup(format!("cannot start dynalite with node: {e}")))?;
-    wait_for_port(addr, "dynalite").await?;
-    Ok((child, format!("http://{addr}")))
+
+    async fn spawn(cli: &Path, addr: SocketAddr, path: &Path) -> Result<Child, LocalStackError> {
+        let child = Command::new("node")
+            .arg(cli)
+            .args(["--host", &addr.ip().to_string(), "--port", &addr.port().to_string(), "--path"])
+            .arg(path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| LocalStackError::Setup(format!("cannot start dynalite with node: {e}")))?;
+        wait_for_port(addr, "dynalite").await?;
+        Ok(child)
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    async fn restart(&mut self) -> Result<(), LocalStackError> {
+        self.child.kill().await.ok();
+        self.child = Self::spawn(&self.cli, self.addr, &self.path).await?;
+        Ok(())
+    }
 }
 
 /// The clips table with template.yaml's key schema: HASH `competition`, RANGE `clip`, and the
