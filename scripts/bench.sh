@@ -6,8 +6,10 @@
 #   with --profiles, what each release-profile setting buys (one extra release build per setting).
 # Benchmarks are not tests: nothing here fails on a missed budget.
 #
-#   scripts/bench.sh [--profiles] [--harvester] [--quick]
-# (--harvester adds the local harvester's origin bench, `cargo bench -p local-harvester`.)
+#   scripts/bench.sh [--profiles] [--harvester] [--quick] [--reuse-list]
+# (--harvester adds the local harvester's origin bench, `cargo bench -p local-harvester`;
+# --reuse-list keeps the warm list and criterion tables of the previous run, target/bench/, for a
+# run that changes only start-up code.)
 #
 # Environment: RUNS (cold runs per binary, 15), LIST_SIZES (100,10000,100000),
 # SEED_BUDGET (seconds of seeding allowed per size, 120), LIST_ITERATIONS (200),
@@ -19,12 +21,14 @@ source scripts/setup.sh
 
 profiles=false
 harvester=false
+reuse_list=false
 for arg in "$@"; do
   case "$arg" in
     --profiles) profiles=true ;;
     --harvester) harvester=true ;;
+    --reuse-list) reuse_list=true ;;
     --quick) RUNS=${RUNS:-5}; LIST_SIZES=${LIST_SIZES:-100,10000}; SEED_BUDGET=${SEED_BUDGET:-30}; LIST_ITERATIONS=${LIST_ITERATIONS:-50} ;;
-    *) echo "usage: $0 [--profiles] [--harvester] [--quick]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--profiles] [--harvester] [--quick] [--reuse-list]" >&2; exit 2 ;;
   esac
 done
 RUNS=${RUNS:-15}
@@ -78,18 +82,24 @@ echo "› artifact sizes"
 echo "› cold start and peak RSS ($RUNS fresh processes per binary)"
 "$bin/lambda-bench" --bin-dir "$bin" --out "$out/cold.md" cold --runs "$RUNS" >>"$log" 2>&1
 
-echo "› warm list-clips by competition size ($LIST_SIZES; seeding budget ${SEED_BUDGET}s each)"
-"$bin/lambda-bench" --out "$out/list.md" list --sizes "$LIST_SIZES" --seed-budget-secs "$SEED_BUDGET" \
-  --iterations "$LIST_ITERATIONS" >>"$log" 2>&1
+reused_note=""
+if $reuse_list && [ -f "$out/list.md" ] && [ -f "$out/criterion.md" ]; then
+  reused=$(date -u -r "$out/list.md" '+%Y-%m-%d %H:%M UTC')
+  echo "› reusing the list and criterion tables of $reused"
+  reused_note=" The warm list and criterion tables are those of the run of $reused (\`--reuse-list\`): this run changed only start-up code, which they do not measure."
+else
+  echo "› warm list-clips by competition size ($LIST_SIZES; seeding budget ${SEED_BUDGET}s each)"
+  "$bin/lambda-bench" --out "$out/list.md" list --sizes "$LIST_SIZES" --seed-budget-secs "$SEED_BUDGET" \
+    --iterations "$LIST_ITERATIONS" >>"$log" 2>&1
 
-echo "› criterion benches (cargo bench -p clips)"
-rm -rf "$(target_dir)/criterion"
-cargo bench --locked -p clips --bench hot_paths >>"$log" 2>&1
-if $harvester; then
-  echo "› criterion benches (cargo bench -p local-harvester)"
-  cargo bench --locked -p local-harvester --bench origin >>"$log" 2>&1 || echo "  (the harvester bench failed; see $log)"
-fi
-python3 - "$(target_dir)/criterion" >"$out/criterion.md" <<'PY'
+  echo "› criterion benches (cargo bench -p clips)"
+  rm -rf "$(target_dir)/criterion"
+  cargo bench --locked -p clips --bench hot_paths >>"$log" 2>&1
+  if $harvester; then
+    echo "› criterion benches (cargo bench -p local-harvester)"
+    cargo bench --locked -p local-harvester --bench origin >>"$log" 2>&1 || echo "  (the harvester bench failed; see $log)"
+  fi
+  python3 - "$(target_dir)/criterion" >"$out/criterion.md" <<'PY'
 import json, os, sys
 root = sys.argv[1]
 rows = []
@@ -103,6 +113,7 @@ print("|---|---:|")
 for name, ns in sorted(rows):
     print(f"| {name} | {ns / 1000:.2f} µs |" if ns >= 1000 else f"| {name} | {ns:.0f} ns |")
 PY
+fi
 
 # Each setting changed alone from the committed profile, in a target folder of its own so the
 # main build is not disturbed; the binaries are measured against the committed ones in one run.
@@ -157,7 +168,7 @@ mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 Measured by \`scripts/bench.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'). Machine: $(nproc) CPUs ($cpu),
 $mem memory, $(uname -sr), $(rustc -V). Budgets are ratios measured side by side in one run, so
 a busy machine slows both sides alike; absolute numbers are only indicative. This run:
-\`$invocation\`.
+\`$invocation\`.$reused_note
 
 Reproduce: \`scripts/bench.sh\` (add \`--profiles\` for the release-profile table, \`--harvester\`
 for the origin bench, \`--quick\` for a short run; the script's header lists its settings). Pieces: \`cargo build --release -p create-clip -p list-clips -p process-harvested-clip -p bench\`,
@@ -273,13 +284,18 @@ and landing pads. Cold start is dominated by set-up and I/O, not by code speed, 
 profile setting closes the cold-start gap.
 EOF
   if [ -f "$out/profiles.md" ]; then
+    if $profiles; then
+      when="with the same harness ($RUNS runs)"
+    else
+      when="with the same harness, in the run of $(date -u -r "$out/profiles.md" '+%Y-%m-%d %H:%M UTC') (not re-measured by this one: the numbers are of the code of that time)"
+    fi
     cat <<EOF
 
 ## Release profile: what each setting buys
 
 Each row changes one setting of the committed \`[profile.release]\` (via \`CARGO_PROFILE_RELEASE_*\`),
 builds the functions and hello in a target folder of its own, and measures list-clips' cold
-start with the same harness ($RUNS runs). Zip sizes in bytes.
+start $when. Zip sizes in bytes.
 
 $(cat "$out/profiles.md")
 EOF

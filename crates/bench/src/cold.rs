@@ -46,14 +46,25 @@ fn probes(attribution: bool) -> Vec<Probe> {
     if attribution {
         let step = |label, event, env| Probe { label, binary: SDK, event, env, attribution: true };
         probes.extend([
-            step("hello + the functions' logging", SDK, &[("BENCH_STEP", "logging")][..]),
-            step("… + AWS config (aws_config::load_from_env)", SDK, &[("BENCH_STEP", "config")][..]),
+            step("bench-sdk, nothing set up (a function-sized binary)", SDK, &[("BENCH_STEP", "none")][..]),
+            step("… + the functions' logging", SDK, &[("BENCH_STEP", "logging")][..]),
+            step(
+                "… + the functions' logging with EnvFilter (before)",
+                SDK,
+                &[("BENCH_STEP", "logging"), ("BENCH_LOGGING", "env_filter")][..],
+            ),
+            step("… + AWS set-up (clips::runtime::Aws)", SDK, &[("BENCH_STEP", "config")][..]),
+            step(
+                "… + AWS set-up by aws_config::load_from_env (before)",
+                SDK,
+                &[("BENCH_STEP", "config"), ("BENCH_CONFIG", "load_from_env")][..],
+            ),
             step("… + DynamoDB client", SDK, &[][..]),
             step("… + one GetItem", "bench-sdk-get", &[][..]),
             step(
-                "… + one GetItem, current-thread runtime",
+                "… + one GetItem, multi-thread runtime (before)",
                 "bench-sdk-get",
-                &[("BENCH_RUNTIME", "current_thread")][..],
+                &[("BENCH_RUNTIME", "multi_thread")][..],
             ),
         ]);
     }

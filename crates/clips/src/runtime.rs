@@ -3,25 +3,47 @@
 use std::collections::BTreeMap;
 use std::error::Error;
 use std::fmt;
+use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
 use serde_json::Value;
 use tracing::field::{Field, Visit};
+use tracing::level_filters::LevelFilter;
 use tracing::{Event, Metadata, Subscriber};
-use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::filter::{Targets, filter_fn};
 use tracing_subscriber::fmt::format::{JsonFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormattedFields, MakeWriter};
 use tracing_subscriber::layer::{Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::config::ConfigError;
+use crate::config::{ConfigError, Environment, Source};
 
-/// JSON logs (CloudWatch-friendly), one object a line, level from `RUST_LOG` (default `info`).
+/// JSON logs (CloudWatch-friendly), one object a line, levels from [`log_levels`].
 /// See [`FlatJson`] for the shape of a line.
 pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::registry().with(filter).with(json_lines(std::io::stdout)).init();
+    tracing_subscriber::registry().with(log_levels(&Environment)).with(json_lines(std::io::stdout)).init();
+}
+
+/// Levels per target from `RUST_LOG` (`info,clips=debug`), else the level Lambda's advanced
+/// logging controls set in `AWS_LAMBDA_LOG_LEVEL`, else `info`.
+///
+/// `Targets` rather than `EnvFilter`: the functions only ever need a level per module, and
+/// `EnvFilter`'s span and field directives cost start-up time and memory for nothing here.
+fn log_levels(source: &impl Source) -> Targets {
+    let info = || Targets::new().with_default(LevelFilter::INFO);
+    if let Some(directives) = source.get("RUST_LOG") {
+        return directives.parse().unwrap_or_else(|_| info());
+    }
+    match source.get("AWS_LAMBDA_LOG_LEVEL").map(|level| level.to_ascii_lowercase()) {
+        // Lambda's scale has a FATAL that tracing has not.
+        Some(level) if level == "fatal" => Targets::new().with_default(LevelFilter::ERROR),
+        Some(level) => level.parse::<LevelFilter>().map_or_else(|_| info(), |level| Targets::new().with_default(level)),
+        None => info(),
+    }
 }
 
 /// The functions' log output: [`FlatJson`] lines to `writer`, less lambda_runtime's echo of
@@ -151,10 +173,131 @@ impl fmt::Display for ErrorChain<'_> {
     }
 }
 
-/// The shared AWS configuration. Endpoints come from `AWS_ENDPOINT_URL_*`, so the local stack
-/// needs no code path of its own.
-pub async fn aws_config() -> aws_config::SdkConfig {
-    aws_config::load_from_env().await
+/// How a function's AWS calls retry and when they give up. The values and the reasons for them
+/// are in docs/architecture.md, "Retries and timeouts".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallPolicy {
+    /// Attempts per call, the first included.
+    pub max_attempts: u32,
+    /// The cap of the first retry's jittered delay; each further retry doubles it.
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    pub connect_timeout: Duration,
+    /// One attempt, connection and response body included.
+    pub attempt_timeout: Duration,
+    /// The whole call, retries and their delays included.
+    pub operation_timeout: Duration,
+}
+
+impl CallPolicy {
+    /// create-clip and list-clips: a caller waits behind API Gateway and the function has 10 s,
+    /// in which create-clip makes up to four calls and must still record a failed harvest.
+    pub const INTERACTIVE: Self = Self {
+        max_attempts: 5,
+        initial_backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_secs(1),
+        connect_timeout: Duration::from_secs(1),
+        attempt_timeout: Duration::from_secs(1),
+        operation_timeout: Duration::from_secs(2),
+    };
+
+    /// process-harvested-clip: nobody waits, so retries back off further to give a throttled
+    /// table or API room, within the function's 30 s for an event's three calls; past that,
+    /// EventBridge's retries and the reconciliation take over.
+    pub const BACKGROUND: Self = Self {
+        max_attempts: 5,
+        initial_backoff: Duration::from_millis(200),
+        max_backoff: Duration::from_secs(2),
+        connect_timeout: Duration::from_secs(1),
+        attempt_timeout: Duration::from_secs(3),
+        operation_timeout: Duration::from_secs(8),
+    };
+
+    /// Standard mode, not adaptive: adaptive's client-side rate limiter learns a send rate over
+    /// many calls, which one short-lived Lambda sandbox at a time never makes.
+    fn retry_config(self) -> RetryConfig {
+        RetryConfig::standard()
+            .with_max_attempts(self.max_attempts)
+            .with_initial_backoff(self.initial_backoff)
+            .with_max_backoff(self.max_backoff)
+    }
+
+    fn timeout_config(self) -> TimeoutConfig {
+        TimeoutConfig::builder()
+            .connect_timeout(self.connect_timeout)
+            .operation_attempt_timeout(self.attempt_timeout)
+            .operation_timeout(self.operation_timeout)
+            .build()
+    }
+}
+
+/// The functions' AWS set-up, read from the environment Lambda gives every function: region
+/// (`AWS_REGION`), the execution role's credentials (`AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) and, for the local stack and tests, endpoint
+/// overrides (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`).
+///
+/// Built by hand rather than by `aws_config::load_from_env`, whose provider chains (profile
+/// files, SSO, web identity, ECS, IMDS) are set up at every cold start only to end at the
+/// environment on Lambda: that set-up was the largest single step of the functions' init.
+#[derive(Debug, Clone)]
+pub struct Aws {
+    sdk: SdkConfig,
+    dynamodb_url: Option<String>,
+    mediapackage_url: Option<String>,
+    mediapackage_vod_url: Option<String>,
+}
+
+impl Aws {
+    /// # Errors
+    /// A setting Lambda always provides is missing: not running in Lambda or the local stack.
+    pub fn from_env(policy: CallPolicy) -> Result<Self, ConfigError> {
+        Self::from_source(&Environment, policy)
+    }
+
+    /// # Errors
+    /// `AWS_REGION`, `AWS_ACCESS_KEY_ID` or `AWS_SECRET_ACCESS_KEY` is missing.
+    pub fn from_source(source: &impl Source, policy: CallPolicy) -> Result<Self, ConfigError> {
+        let region = source.get("AWS_REGION").ok_or(ConfigError::Missing("AWS_REGION"))?;
+        let key_id = source.get("AWS_ACCESS_KEY_ID").ok_or(ConfigError::Missing("AWS_ACCESS_KEY_ID"))?;
+        let secret = source.get("AWS_SECRET_ACCESS_KEY").ok_or(ConfigError::Missing("AWS_SECRET_ACCESS_KEY"))?;
+        // Lambda's credentials last as long as the sandbox, so they are read once.
+        let credentials = Credentials::new(key_id, secret, source.get("AWS_SESSION_TOKEN"), None, "environment");
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region))
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .retry_config(policy.retry_config())
+            .timeout_config(policy.timeout_config())
+            .build();
+        // A service's own override wins over the global one, as in the SDK's own loader.
+        let endpoint = |service: &str| {
+            source.get(&format!("AWS_ENDPOINT_URL_{service}")).or_else(|| source.get("AWS_ENDPOINT_URL"))
+        };
+        Ok(Self {
+            sdk,
+            dynamodb_url: endpoint("DYNAMODB"),
+            mediapackage_url: endpoint("MEDIAPACKAGE"),
+            mediapackage_vod_url: endpoint("MEDIAPACKAGE_VOD"),
+        })
+    }
+
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        let mut config = aws_sdk_dynamodb::config::Builder::from(&self.sdk);
+        config.set_endpoint_url(self.dynamodb_url.clone());
+        aws_sdk_dynamodb::Client::from_conf(config.build())
+    }
+
+    pub fn mediapackage(&self) -> aws_sdk_mediapackage::Client {
+        let mut config = aws_sdk_mediapackage::config::Builder::from(&self.sdk);
+        config.set_endpoint_url(self.mediapackage_url.clone());
+        aws_sdk_mediapackage::Client::from_conf(config.build())
+    }
+
+    pub fn mediapackage_vod(&self) -> aws_sdk_mediapackagevod::Client {
+        let mut config = aws_sdk_mediapackagevod::config::Builder::from(&self.sdk);
+        config.set_endpoint_url(self.mediapackage_vod_url.clone());
+        aws_sdk_mediapackagevod::Client::from_conf(config.build())
+    }
 }
 
 /// Stops the cold start with the setting's name when the configuration is incomplete.
@@ -174,6 +317,90 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
+
+    struct Map(Vec<(&'static str, &'static str)>);
+
+    impl Source for Map {
+        fn get(&self, name: &str) -> Option<String> {
+            self.0.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    const LAMBDA: [(&str, &str); 4] = [
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_SESSION_TOKEN", "token"),
+    ];
+
+    fn lambda_env(extra: &[(&'static str, &'static str)]) -> Map {
+        Map(LAMBDA.iter().chain(extra).copied().collect())
+    }
+
+    #[tokio::test]
+    async fn the_aws_set_up_takes_region_and_credentials_from_the_lambda_environment() {
+        use aws_sdk_dynamodb::config::ProvideCredentials as _;
+        let aws = Aws::from_source(&lambda_env(&[]), CallPolicy::INTERACTIVE).unwrap();
+        assert_eq!(aws.sdk.region().map(Region::as_ref), Some("eu-west-1"));
+        let credentials = aws.sdk.credentials_provider().unwrap().provide_credentials().await.unwrap();
+        assert_eq!(credentials.access_key_id(), "AKIDEXAMPLE");
+        assert_eq!(credentials.secret_access_key(), "secret");
+        assert_eq!(credentials.session_token(), Some("token"));
+        assert_eq!((aws.dynamodb_url, aws.mediapackage_url, aws.mediapackage_vod_url), (None, None, None));
+    }
+
+    #[test]
+    fn a_service_endpoint_override_wins_over_the_global_one() {
+        let env = lambda_env(&[
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+            ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:2"),
+            ("AWS_ENDPOINT_URL_MEDIAPACKAGE_VOD", "http://127.0.0.1:3"),
+        ]);
+        let aws = Aws::from_source(&env, CallPolicy::INTERACTIVE).unwrap();
+        assert_eq!(aws.dynamodb_url.as_deref(), Some("http://127.0.0.1:2"));
+        assert_eq!(aws.mediapackage_url.as_deref(), Some("http://127.0.0.1:1"));
+        assert_eq!(aws.mediapackage_vod_url.as_deref(), Some("http://127.0.0.1:3"));
+    }
+
+    #[test]
+    fn the_clients_carry_the_functions_retry_and_timeout_policy() {
+        let aws = Aws::from_source(&lambda_env(&[]), CallPolicy::BACKGROUND).unwrap();
+        let client = aws.mediapackage_vod();
+        let retry = client.config().retry_config().unwrap();
+        assert_eq!(retry.mode(), aws_config::retry::RetryMode::Standard);
+        assert_eq!(retry.max_attempts(), 5);
+        assert_eq!(retry.initial_backoff(), Duration::from_millis(200));
+        let timeouts = client.config().timeout_config().unwrap();
+        assert_eq!(timeouts.connect_timeout(), Some(Duration::from_secs(1)));
+        assert_eq!(timeouts.operation_attempt_timeout(), Some(Duration::from_secs(3)));
+        assert_eq!(timeouts.operation_timeout(), Some(Duration::from_secs(8)));
+    }
+
+    #[test]
+    fn the_aws_set_up_names_a_missing_lambda_setting() {
+        let without = |name| Map(LAMBDA.iter().filter(|(k, _)| *k != name).copied().collect());
+        for name in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+            let err = Aws::from_source(&without(name), CallPolicy::INTERACTIVE).unwrap_err();
+            assert!(matches!(err, ConfigError::Missing(missing) if missing == name), "{name}: {err}");
+        }
+        assert!(Aws::from_source(&without("AWS_SESSION_TOKEN"), CallPolicy::INTERACTIVE).is_ok());
+    }
+
+    #[test]
+    fn log_levels_come_from_rust_log_then_lambdas_log_level_then_info() {
+        use tracing::Level;
+        let levels = |env: &[(&'static str, &'static str)]| log_levels(&Map(env.to_vec()));
+        let rust_log = levels(&[("RUST_LOG", "warn,clips=debug"), ("AWS_LAMBDA_LOG_LEVEL", "TRACE")]);
+        assert!(rust_log.would_enable("clips::workflow", &Level::DEBUG));
+        assert!(!rust_log.would_enable("aws_smithy_runtime", &Level::INFO));
+        let lambda = levels(&[("AWS_LAMBDA_LOG_LEVEL", "DEBUG")]);
+        assert!(lambda.would_enable("clips", &Level::DEBUG) && !lambda.would_enable("clips", &Level::TRACE));
+        let fatal = levels(&[("AWS_LAMBDA_LOG_LEVEL", "FATAL")]);
+        assert!(fatal.would_enable("clips", &Level::ERROR) && !fatal.would_enable("clips", &Level::WARN));
+        for default in [levels(&[]), levels(&[("RUST_LOG", "clips=loud")])] {
+            assert!(default.would_enable("clips", &Level::INFO) && !default.would_enable("clips", &Level::DEBUG));
+        }
+    }
 
     #[derive(Clone, Default)]
     struct Buffer(Arc<Mutex<Vec<u8>>>);

@@ -1,30 +1,52 @@
 //! Attribution of the functions' cold start, step by step above `bench-hello`. `BENCH_STEP` says
-//! how far init goes: `logging` (the functions' JSON logs), `config` (also the shared AWS
-//! configuration), `client` (also a DynamoDB client, as every function builds; the default).
-//! When the event carries `"getItem": true`, each invocation makes one GetItem on `CLIPS_TABLE`.
-//! `BENCH_RUNTIME=current_thread` runs it on tokio's current-thread runtime instead of the
-//! functions' multi-thread one.
+//! how far init goes: `none` (the binary alone: its size, linked like a function's), `logging`
+//! (the functions' JSON logs), `config` (also the functions' AWS set-up, `clips::runtime::Aws`),
+//! `client` (also a DynamoDB client, as every function builds; the default). When the event
+//! carries `"getItem": true`, each invocation makes one GetItem on `CLIPS_TABLE`.
+//!
+//! The functions' earlier choices, to show what each change bought in the same run:
+//! `BENCH_LOGGING=env_filter` filters the logs with `EnvFilter` instead of `Targets`,
+//! `BENCH_CONFIG=load_from_env` loads the AWS configuration with `aws_config::load_from_env`,
+//! `BENCH_RUNTIME=multi_thread` runs on tokio's multi-thread runtime instead of current-thread.
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use clips::runtime::{Aws, CallPolicy, FlatJson};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use serde_json::{Value, json};
+use tracing_subscriber::fmt::format::JsonFields;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+fn setting(name: &str) -> String {
+    std::env::var(name).unwrap_or_default()
+}
 
 fn main() -> Result<(), Error> {
-    let current_thread = std::env::var("BENCH_RUNTIME").is_ok_and(|v| v == "current_thread");
-    let mut builder = if current_thread {
-        tokio::runtime::Builder::new_current_thread()
-    } else {
+    let mut builder = if setting("BENCH_RUNTIME") == "multi_thread" {
         tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
     };
     builder.enable_all().build()?.block_on(serve())
 }
 
 async fn serve() -> Result<(), Error> {
     let step = std::env::var("BENCH_STEP").unwrap_or_else(|_| "client".to_owned());
-    clips::runtime::init_logging();
+    if step != "none" {
+        init_logging();
+    }
     let table = std::env::var("CLIPS_TABLE")?;
-    let aws = if step == "logging" { None } else { Some(clips::runtime::aws_config().await) };
-    let client = aws.as_ref().filter(|_| step == "client").map(aws_sdk_dynamodb::Client::new);
+    let client = match step.as_str() {
+        "none" | "logging" => None,
+        _ if setting("BENCH_CONFIG") == "load_from_env" => {
+            let sdk = aws_config::load_from_env().await;
+            (step == "client").then(|| aws_sdk_dynamodb::Client::new(&sdk))
+        }
+        _ => {
+            let aws = Aws::from_env(CallPolicy::INTERACTIVE)?;
+            (step == "client").then(|| aws.dynamodb())
+        }
+    };
     let (client, table) = (&client, &table);
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         if let Some(client) =
@@ -41,4 +63,15 @@ async fn serve() -> Result<(), Error> {
         Ok::<_, Error>(json!({ "ok": true }))
     }))
     .await
+}
+
+fn init_logging() {
+    if setting("BENCH_LOGGING") == "env_filter" {
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        let json = tracing_subscriber::fmt::layer().fmt_fields(JsonFields::new()).event_format(FlatJson);
+        tracing_subscriber::registry().with(filter).with(json).init();
+    } else {
+        clips::runtime::init_logging();
+    }
 }
