@@ -192,8 +192,8 @@ mod tests {
 
     #[test]
     fn fmp4_playlists_map_their_init_segment_where_it_changes() {
-        let first = Arc::new(InitSegment { id: 1, bytes: SegmentBytes::Shared(Bytes::new()) });
-        let second = Arc::new(InitSegment { id: 7, bytes: SegmentBytes::Shared(Bytes::new()) });
+        let first = Arc::new(InitSegment::new(1, SegmentBytes::Shared(Bytes::new())));
+        let second = Arc::new(InitSegment::new(7, SegmentBytes::Shared(Bytes::new())));
         let mut segments = segments(&[2000, 2000, 2000], &[2]);
         segments[0].init = Some(first.clone());
         segments[1].init = Some(first);

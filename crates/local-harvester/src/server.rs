@@ -19,7 +19,7 @@ use crate::api::channels::new_channel;
 use crate::api::faults::Faults;
 use crate::api::origin_endpoints::default_hls_package;
 use crate::live::demo::{self, DemoLoop};
-use crate::live::ingest::Ingests;
+use crate::live::ingest::{self, Ingests};
 use crate::live::{DEMO_STARTOVER_WINDOW_SECONDS, LiveBuffer, LiveChannels, retention_for};
 use crate::model::{ChannelSource, IngestStatus, JobStatus, LiveHlsPackage, OriginEndpoint};
 use crate::storage::{S3Endpoint, Storage};
@@ -132,6 +132,7 @@ pub async fn serve_with_s3(
     ctx.cancel.cancel();
     ctx.tasks.close();
     ctx.tasks.wait().await;
+    ctx.live.keep_files();
     tracing::info!("local harvester stopped");
     served.map_err(HarvesterError::Serve)
 }
@@ -193,25 +194,22 @@ async fn create_demo(ctx: &Ctx) -> Result<(), HarvesterError> {
         .await
 }
 
-/// Gives every demo channel its buffer, filled up to now, and a feeder that keeps it current.
+/// Gives every demo channel its buffer, filled up to now, and a feeder that keeps it current;
+/// restores the buffer of every channel fed by an encoder from its spool.
 async fn start_channels(ctx: &Ctx) {
-    let demos: Vec<_> = ctx
-        .store
-        .read(|s| {
-            s.channels
-                .values()
-                .filter_map(|c| match c.source {
-                    ChannelSource::Demo { epoch } => Some((c.id.clone(), epoch)),
-                    ChannelSource::Ingest => None,
-                })
-                .collect()
-        })
-        .await;
-    for (channel_id, epoch) in demos {
-        let buffer =
-            ctx.live.get_or_insert(&channel_id, || LiveBuffer::new(ctx.demo.renditions().to_vec(), retention_for([])));
-        ctx.refresh_retention(&channel_id).await;
-        ctx.tasks.spawn(demo::run_feeder(ctx.demo.clone(), epoch, buffer, ctx.cancel.clone()));
+    let channels: Vec<_> =
+        ctx.store.read(|s| s.channels.values().map(|c| (c.id.clone(), c.source.clone())).collect()).await;
+    for (channel_id, source) in channels {
+        match source {
+            ChannelSource::Demo { epoch } => {
+                let buffer = ctx
+                    .live
+                    .get_or_insert(&channel_id, || LiveBuffer::new(ctx.demo.renditions().to_vec(), retention_for([])));
+                ctx.refresh_retention(&channel_id).await;
+                ctx.tasks.spawn(demo::run_feeder(ctx.demo.clone(), epoch, buffer, ctx.cancel.clone()));
+            }
+            ChannelSource::Ingest => ingest::restore(ctx, &channel_id).await,
+        }
     }
 }
 

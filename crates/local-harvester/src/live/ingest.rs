@@ -6,10 +6,15 @@
 //! a `401` challenge, which ffmpeg answers). Segments are checked (MPEG-TS packets or ISO BMFF
 //! boxes) and spooled to `{data_dir}/ingest/{channelId}/uploads/{ingestEndpointId}/{path}`.
 //! A media playlist then says what they are: each newly listed segment is moved to
-//! `{data_dir}/ingest/{channelId}/{rendition}/{sequence}.seg` and pushed to the channel's live
-//! buffer, which deletes the file again when the segment leaves the startover window. The
-//! master playlist names the renditions, in order; a media playlist that arrives before it is
-//! acknowledged and read again on its next update (which still lists the segments).
+//! `{data_dir}/ingest/{channelId}/{rendition}/` under a name that holds its buffer record
+//! ([`spool_name`]) and pushed to the channel's live buffer, which deletes the file again when
+//! the segment leaves the startover window. The master playlist names the renditions, in
+//! order; a media playlist that arrives before it is acknowledged and read again on its next
+//! update (which still lists the segments).
+//!
+//! The spool is the buffer's persistent form: the pushed master (`master.json`), each
+//! rendition's segment files and where its ingest stands (`track.json`). [`restore`] rebuilds
+//! buffer and ingest from them at start-up, so a restart keeps the startover window.
 //!
 //! Encoder restarts are recognised by the media sequence going back (or the same sequence
 //! number with a different program date time): numbering continues in the buffer and the first
@@ -30,7 +35,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 use http_body_util::BodyExt;
 use m3u8_rs::{MasterPlaylist, MediaPlaylist, Playlist};
 
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
 use super::{InitSegment, LiveBuffer, LiveSegment, Rendition, SegmentBytes, retention_for};
+use crate::hls;
 use crate::model::ChannelSource;
 use crate::server::{Context, Ctx};
 use crate::validate;
@@ -128,8 +137,6 @@ struct ChannelIngest {
     /// the master playlist.
     renditions: HashMap<String, usize>,
     tracks: HashMap<usize, Track>,
-    /// The spool folder was emptied of a previous run's files.
-    cleaned: bool,
 }
 
 /// Where one rendition's ingest stands.
@@ -146,8 +153,164 @@ struct Track {
     init: Option<(String, Arc<InitSegment>)>,
 }
 
+/// `track.json`: a [`Track`], naming its initialisation segment by id.
+#[derive(Debug, Serialize, Deserialize)]
+struct SavedTrack {
+    last_encoder_sequence: Option<u64>,
+    last_start: Option<DateTime<Utc>>,
+    offset: i64,
+    init: Option<(String, u64)>,
+}
+
+impl From<&Track> for SavedTrack {
+    fn from(track: &Track) -> Self {
+        Self {
+            last_encoder_sequence: track.last_encoder_sequence,
+            last_start: track.last_start,
+            offset: track.offset,
+            init: track.init.as_ref().map(|(path, init)| (path.clone(), init.id)),
+        }
+    }
+}
+
+/// `master.json`: the master playlist the encoder pushed, and where.
+#[derive(Debug, Serialize, Deserialize)]
+struct SavedMaster {
+    path: String,
+    playlist: String,
+}
+
+const MASTER_FILE: &str = "master.json";
+const TRACK_FILE: &str = "track.json";
+
 fn spool_dir(ctx: &Context, channel_id: &str) -> PathBuf {
     ctx.config.data_dir.join("ingest").join(channel_id)
+}
+
+/// Where rendition `index`'s buffered segments are spooled.
+fn track_dir(spool: &FsPath, index: usize) -> PathBuf {
+    spool.join((index + 1).to_string())
+}
+
+/// File name of a buffered segment, holding its buffer record so that [`restore`] needs
+/// nothing else: `{sequence}_{start, ms since 1970}_{duration ms}_{discontinuity sequence}_
+/// {1 if it follows a discontinuity, else 0}_{initialisation segment id, or x}.seg`.
+fn spool_name(segment: &LiveSegment) -> String {
+    let init = segment.init.as_ref().map_or_else(|| "x".to_owned(), |init| init.id.to_string());
+    format!(
+        "{}_{}_{}_{}_{}_{init}.seg",
+        segment.sequence,
+        segment.start.timestamp_millis(),
+        segment.duration_ms,
+        segment.discontinuity_sequence,
+        u8::from(segment.discontinuity)
+    )
+}
+
+/// The record [`spool_name`] wrote, and the id of the initialisation segment it needs.
+fn parse_spool_name(name: &str, path: &FsPath) -> Option<(LiveSegment, Option<u64>)> {
+    let fields: Vec<&str> = name.strip_suffix(".seg")?.split('_').collect();
+    let [sequence, start, duration, discontinuity_sequence, discontinuity, init] = fields[..] else { return None };
+    let segment = LiveSegment {
+        sequence: sequence.parse().ok()?,
+        start: DateTime::from_timestamp_millis(start.parse().ok()?)?,
+        duration_ms: duration.parse().ok()?,
+        discontinuity: discontinuity == "1",
+        discontinuity_sequence: discontinuity_sequence.parse().ok()?,
+        bytes: SegmentBytes::File(Arc::from(path)),
+        init: None,
+    };
+    let init = if init == "x" { None } else { Some(init.parse().ok()?) };
+    Some((segment, init))
+}
+
+/// Writes a spool record; on failure the buffer goes on, only a restart would lose it.
+async fn save(path: &FsPath, record: &impl Serialize) {
+    let written = match serde_json::to_vec(record) {
+        Ok(bytes) => crate::store::write_atomic(path, &bytes).await,
+        Err(e) => Err(crate::HarvesterError::Serialize(e)),
+    };
+    if let Err(e) = written {
+        tracing::warn!(path = %path.display(), error = %e, "ingest: cannot save the spool's record");
+    }
+}
+
+/// Rebuilds `channel_id`'s buffer and ingest from its spool (see the module's doc), and
+/// removes what no longer belongs to it: segments out of the startover window, files of a run
+/// that never pushed a master playlist, leftovers of interrupted writes.
+pub async fn restore(ctx: &Ctx, channel_id: &str) {
+    let dir = spool_dir(ctx, channel_id);
+    let saved: Option<SavedMaster> =
+        tokio::fs::read(dir.join(MASTER_FILE)).await.ok().and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let master = saved.as_ref().and_then(|saved| m3u8_rs::parse_master_playlist_res(saved.playlist.as_bytes()).ok());
+    let (Some(saved), Some(master)) = (saved, master) else {
+        if let Err(e) = tokio::fs::remove_dir_all(&dir).await
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %dir.display(), error = %e, "cannot remove an ingest spool without a master playlist");
+        }
+        return;
+    };
+    let (mapping, renditions) = renditions_of(ctx, channel_id, &saved.path, &master);
+    let mut buffer = LiveBuffer::new(renditions, retention_for([]));
+    let mut tracks = HashMap::new();
+    for index in 0..buffer.renditions().len() {
+        let (segments, track) = restore_track(&track_dir(&dir, index)).await;
+        for segment in segments {
+            buffer.push(index, segment);
+        }
+        tracks.extend(track.map(|track| (index, track)));
+    }
+    let restored: usize = (0..buffer.renditions().len()).map(|i| buffer.segments(i).len()).sum();
+    tracing::info!(channel = channel_id, segments = restored, "ingest: restored the buffer from the spool");
+    let ingest = ctx.ingests.channel(channel_id);
+    *ingest.lock().await = ChannelIngest { renditions: mapping, tracks };
+    let buffer = ctx.live.get_or_insert(channel_id, || buffer);
+    ctx.refresh_retention(channel_id).await;
+    let dropped = buffer.write().unwrap_or_else(|e| e.into_inner()).trim(Utc::now());
+    remove_spooled(dropped).await;
+}
+
+/// One rendition's segments, oldest first, and its ingest state, from its spool folder.
+async fn restore_track(dir: &FsPath) -> (Vec<LiveSegment>, Option<Track>) {
+    let mut segments = Vec::new();
+    let mut inits: HashMap<u64, Arc<InitSegment>> = HashMap::new();
+    let mut saved: Option<SavedTrack> = None;
+    let Ok(mut entries) = tokio::fs::read_dir(dir).await else { return (Vec::new(), None) };
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let init_id = name.strip_prefix("init-").and_then(|n| n.strip_suffix(".mp4")).and_then(|n| n.parse().ok());
+        if let Some(id) = init_id {
+            inits.insert(id, Arc::new(InitSegment::new(id, SegmentBytes::File(Arc::from(path.as_path())))));
+        } else if name == TRACK_FILE {
+            saved = tokio::fs::read(&path).await.ok().and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        } else if let Some(record) = parse_spool_name(&name, &path) {
+            segments.push(record);
+        } else {
+            remove_file(&path).await;
+        }
+    }
+    let mut kept = Vec::with_capacity(segments.len());
+    for (mut segment, init) in segments {
+        match init.map(|id| inits.get(&id)) {
+            None => kept.push(segment),
+            Some(Some(init)) => {
+                segment.init = Some(init.clone());
+                kept.push(segment);
+            }
+            Some(None) => remove_spooled(vec![segment]).await,
+        }
+    }
+    kept.sort_by_key(|s| s.sequence);
+    let track = saved.map(|saved| Track {
+        last_encoder_sequence: saved.last_encoder_sequence,
+        last_start: saved.last_start,
+        offset: saved.offset,
+        init: saved.init.and_then(|(path, id)| inits.get(&id).map(|init| (path, init.clone()))),
+    });
+    // Initialisation segments no segment needs delete themselves as `inits` goes.
+    (kept, track)
 }
 
 fn upload_path(ctx: &Context, channel_id: &str, endpoint_id: &str, path: &str) -> PathBuf {
@@ -194,7 +357,6 @@ async fn take_upload(
                 .map_err(|_| IngestError::bad_request(format!("'{path}' is not a valid HLS playlist")))?;
             let ingest = ctx.ingests.channel(&channel_id);
             let mut ingest = ingest.lock().await;
-            clean_once(&ctx, &channel_id, &mut ingest).await;
             match playlist {
                 Playlist::MasterPlaylist(master) => take_master(&ctx, &channel_id, &path, &master, &mut ingest).await,
                 Playlist::MediaPlaylist(media) => {
@@ -355,25 +517,6 @@ fn check_segment(kind: Kind, bytes: &[u8]) -> Result<(), String> {
     }
 }
 
-/// Removes what a previous run spooled: the buffer it belonged to is gone.
-async fn clean_once(ctx: &Context, channel_id: &str, ingest: &mut ChannelIngest) {
-    if ingest.cleaned {
-        return;
-    }
-    ingest.cleaned = true;
-    let dir = spool_dir(ctx, channel_id);
-    let mut entries = match tokio::fs::read_dir(&dir).await {
-        Ok(entries) => entries,
-        Err(_) => return,
-    };
-    // Keep the uploads of this run (segments arrive before the first playlist).
-    while let Ok(Some(entry)) = entries.next_entry().await {
-        if entry.file_name() != "uploads" {
-            let _ = tokio::fs::remove_dir_all(entry.path()).await;
-        }
-    }
-}
-
 /// A URI in a playlist at `playlist_path`, as a path relative to the ingest endpoint folder;
 /// `None` when it points elsewhere.
 fn resolve(ctx: &Context, channel_id: &str, playlist_path: &str, uri: &str) -> Option<String> {
@@ -393,6 +536,35 @@ fn resolve(ctx: &Context, channel_id: &str, playlist_path: &str, uri: &str) -> O
 
 /// A master playlist names the renditions; a new set starts them over.
 async fn take_master(ctx: &Ctx, channel_id: &str, path: &str, master: &MasterPlaylist, ingest: &mut ChannelIngest) {
+    let (mapping, renditions) = renditions_of(ctx, channel_id, path, master);
+    if mapping != ingest.renditions {
+        tracing::info!(channel = channel_id, renditions = renditions.len(), "ingest: new master playlist");
+        ingest.renditions = mapping;
+        ingest.tracks.clear();
+        let dir = spool_dir(ctx, channel_id);
+        for index in 0..renditions.len() {
+            remove_file(&track_dir(&dir, index).join(TRACK_FILE)).await;
+        }
+        let saved = SavedMaster {
+            path: path.to_owned(),
+            playlist: String::from_utf8_lossy(&hls::render(&Playlist::MasterPlaylist(master.clone()))).into_owned(),
+        };
+        save(&dir.join(MASTER_FILE), &saved).await;
+    }
+    let buffer = ctx.live.get_or_insert(channel_id, || LiveBuffer::new(renditions.clone(), retention_for([])));
+    let dropped = buffer.write().unwrap_or_else(|e| e.into_inner()).set_renditions(renditions);
+    remove_spooled(dropped).await;
+    ctx.refresh_retention(channel_id).await;
+}
+
+/// The renditions a master playlist at `path` names, in order, each with its media playlist's
+/// path relative to the ingest endpoint folder.
+fn renditions_of(
+    ctx: &Context,
+    channel_id: &str,
+    path: &str,
+    master: &MasterPlaylist,
+) -> (HashMap<String, usize>, Vec<Rendition>) {
     // Variants first, then the alternatives that have their own playlist (a separate audio
     // group); a playlist listed twice is one rendition.
     let mut renditions: Vec<(String, Rendition)> = Vec::new();
@@ -429,16 +601,7 @@ async fn take_master(ctx: &Ctx, channel_id: &str, path: &str, master: &MasterPla
         }
     }
     let mapping: HashMap<String, usize> = renditions.iter().enumerate().map(|(i, (p, _))| (p.clone(), i)).collect();
-    let renditions: Vec<Rendition> = renditions.into_iter().map(|(_, r)| r).collect();
-    if mapping != ingest.renditions {
-        tracing::info!(channel = channel_id, renditions = renditions.len(), "ingest: new master playlist");
-        ingest.renditions = mapping;
-        ingest.tracks.clear();
-    }
-    let buffer = ctx.live.get_or_insert(channel_id, || LiveBuffer::new(renditions.clone(), retention_for([])));
-    let dropped = buffer.write().unwrap_or_else(|e| e.into_inner()).set_renditions(renditions);
-    remove_spooled(dropped).await;
-    ctx.refresh_retention(channel_id).await;
+    (mapping, renditions.into_iter().map(|(_, r)| r).collect())
 }
 
 /// Takes the segments a media playlist lists for the first time into the live buffer.
@@ -462,13 +625,22 @@ async fn take_media(
     };
     let Some(buffer) = ctx.live.get(channel_id) else { return Ok(()) };
     let mut track = ingest.tracks.get(&index).cloned().unwrap_or_default();
-    let listed: Vec<(u64, &m3u8_rs::MediaSegment)> =
-        media.segments.iter().enumerate().map(|(i, s)| (media.media_sequence + i as u64, s)).collect();
-    let Some(&(last_listed, _)) = listed.last() else { return Ok(()) };
+    // An EXT-X-MAP applies to every segment after it up to the next one, not only to the
+    // segment it precedes.
+    let listed: Vec<(u64, &m3u8_rs::MediaSegment, Option<&m3u8_rs::Map>)> = media
+        .segments
+        .iter()
+        .enumerate()
+        .scan(None, |map, (i, s)| {
+            *map = s.map.as_ref().or(*map);
+            Some((media.media_sequence + i as u64, s, *map))
+        })
+        .collect();
+    let Some(&(last_listed, _, _)) = listed.last() else { return Ok(()) };
 
     let restarted = track.last_encoder_sequence.is_some_and(|last| {
         last_listed < last
-            || listed.iter().any(|(n, s)| {
+            || listed.iter().any(|(n, s, _)| {
                 *n == last
                     && s.program_date_time.is_some()
                     && s.program_date_time.map(|t| t.to_utc()) != track.last_start
@@ -482,9 +654,9 @@ async fn take_media(
     }
     let mut fresh: Vec<_> = listed
         .into_iter()
-        .filter(|(n, _)| track.last_encoder_sequence.is_none_or(|l| *n > l))
-        .map(|(n, s)| {
-            (n, s, resolve(ctx, channel_id, path, &s.uri).map(|p| upload_path(ctx, channel_id, endpoint_id, &p)))
+        .filter(|(n, _, _)| track.last_encoder_sequence.is_none_or(|l| *n > l))
+        .map(|(n, s, map)| {
+            (n, s, map, resolve(ctx, channel_id, path, &s.uri).map(|p| upload_path(ctx, channel_id, endpoint_id, &p)))
         })
         .collect();
     // The newest segments may still be arriving: an encoder sends the playlist right after the
@@ -493,7 +665,7 @@ async fn take_media(
     let mut waited = Duration::ZERO;
     loop {
         let mut present = Vec::with_capacity(fresh.len());
-        for (_, _, upload) in &fresh {
+        for (_, _, _, upload) in &fresh {
             present.push(match upload {
                 Some(upload) => tokio::fs::try_exists(upload).await.unwrap_or(false),
                 None => false,
@@ -506,7 +678,7 @@ async fn take_media(
         tokio::time::sleep(UPLOAD_POLL).await;
         waited += UPLOAD_POLL;
     }
-    let Some(&(first_fresh, _, _)) = fresh.first() else { return Ok(()) };
+    let Some(&(first_fresh, _, _, _)) = fresh.first() else { return Ok(()) };
 
     let newest = buffer.read().unwrap_or_else(|e| e.into_inner()).segments(index).back().cloned();
     if track.last_encoder_sequence.is_none() {
@@ -515,7 +687,7 @@ async fn take_media(
         track.offset = next - first_fresh as i64;
     }
     let now = Utc::now();
-    let track_dir = spool_dir(ctx, channel_id).join((index + 1).to_string());
+    let track_dir = track_dir(&spool_dir(ctx, channel_id), index);
     tokio::fs::create_dir_all(&track_dir).await.map_err(|e| {
         tracing::error!(error = %e, "cannot create the ingest spool folder");
         IngestError::new(StatusCode::INTERNAL_SERVER_ERROR, "the segment spool is not writable")
@@ -523,47 +695,51 @@ async fn take_media(
     let mut previous = newest;
     let mut broken = restarted;
     let mut taken = Vec::new();
-    for (encoder_sequence, segment, upload) in fresh {
+    for (encoder_sequence, segment, map, upload) in fresh {
         track.last_encoder_sequence = Some(encoder_sequence);
         track.last_start = segment.program_date_time.map(|t| t.to_utc());
         let Ok(sequence) = u64::try_from(encoder_sequence as i64 + track.offset) else { continue };
         let duration_ms = (f64::from(segment.duration) * 1000.0).round() as u32;
-        let spooled = track_dir.join(format!("{sequence}.seg"));
-        let init = match &segment.map {
+        let init = match map {
             None => Ok(None),
             Some(map) => take_init(ctx, channel_id, endpoint_id, path, &map.uri, sequence, &track_dir, &mut track)
                 .await
                 .map(Some),
         };
-        let moved = match (upload, &init) {
-            (Some(upload), Ok(_)) if duration_ms > 0 => tokio::fs::rename(&upload, &spooled).await.is_ok(),
-            _ => false,
-        };
-        if !moved {
-            tracing::warn!(channel = channel_id, uri = %segment.uri, "ingest: a listed segment was not uploaded; skipped");
-            broken = true;
-            continue;
-        }
         let discontinuity = segment.discontinuity || (broken && previous.is_some());
         let start = match (segment.program_date_time, &previous) {
             (Some(pdt), _) => pdt.to_utc(),
             (None, Some(p)) if !discontinuity => p.end(),
             _ => now - TimeDelta::milliseconds(i64::from(duration_ms)),
         };
-        let live_segment = LiveSegment {
-            sequence,
-            start,
-            duration_ms,
-            discontinuity,
-            discontinuity_sequence: previous.as_ref().map_or(0, |p| p.discontinuity_sequence)
-                + u64::from(discontinuity),
-            bytes: SegmentBytes::File(Arc::from(spooled.as_path())),
-            init: init.unwrap_or_default(),
+        let spooled = match (init, upload) {
+            (Ok(init), Some(upload)) if duration_ms > 0 => {
+                let record = LiveSegment {
+                    sequence,
+                    start,
+                    duration_ms,
+                    discontinuity,
+                    discontinuity_sequence: previous.as_ref().map_or(0, |p| p.discontinuity_sequence)
+                        + u64::from(discontinuity),
+                    bytes: SegmentBytes::Shared(Bytes::new()),
+                    init,
+                };
+                let spooled = track_dir.join(spool_name(&record));
+                let moved = tokio::fs::rename(&upload, &spooled).await.is_ok();
+                moved.then(|| LiveSegment { bytes: SegmentBytes::File(Arc::from(spooled.as_path())), ..record })
+            }
+            _ => None,
+        };
+        let Some(live_segment) = spooled else {
+            tracing::warn!(channel = channel_id, uri = %segment.uri, "ingest: a listed segment was not uploaded; skipped");
+            broken = true;
+            continue;
         };
         broken = false;
         previous = Some(live_segment.clone());
         taken.push(live_segment);
     }
+    save(&track_dir.join(TRACK_FILE), &SavedTrack::from(&track)).await;
     ingest.tracks.insert(index, track);
 
     let dropped = {
@@ -606,7 +782,7 @@ async fn take_init(
     }
     let spooled = track_dir.join(format!("init-{sequence}.mp4"));
     tokio::fs::copy(upload_path(ctx, channel_id, endpoint_id, &relative), &spooled).await.map_err(|_| ())?;
-    let init = Arc::new(InitSegment { id: sequence, bytes: SegmentBytes::File(Arc::from(spooled.as_path())) });
+    let init = Arc::new(InitSegment::new(sequence, SegmentBytes::File(Arc::from(spooled.as_path()))));
     track.init = Some((relative, init.clone()));
     Ok(init)
 }
@@ -643,6 +819,29 @@ mod tests {
         b.extend_from_slice(kind);
         b.resize(8 + payload, 0);
         b
+    }
+
+    #[test]
+    fn a_spooled_name_holds_the_buffer_record() {
+        let init = Arc::new(InitSegment::new(7, SegmentBytes::Shared(Bytes::new())));
+        let segment = LiveSegment {
+            sequence: 42,
+            start: DateTime::from_timestamp_millis(1_700_000_000_123).unwrap(),
+            duration_ms: 1960,
+            discontinuity: true,
+            discontinuity_sequence: 3,
+            bytes: SegmentBytes::Shared(Bytes::new()),
+            init: Some(init),
+        };
+        let name = spool_name(&segment);
+        let (parsed, init) = parse_spool_name(&name, FsPath::new("/spool/1").join(&name).as_path()).unwrap();
+        assert_eq!(init, Some(7));
+        assert_eq!(
+            (parsed.sequence, parsed.start, parsed.duration_ms, parsed.discontinuity, parsed.discontinuity_sequence),
+            (42, segment.start, 1960, true, 3)
+        );
+        assert!(parse_spool_name("42.seg", FsPath::new("/spool/1/42.seg")).is_none());
+        assert!(parse_spool_name("track.json", FsPath::new("/spool/1/track.json")).is_none());
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod timeshift;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -80,17 +81,26 @@ impl SegmentBytes {
 
 /// The initialisation segment (`EXT-X-MAP`) of fMP4/CMAF media segments: shared by the
 /// segments that need it, and removed from disk when the last of them leaves (buffer and
-/// running harvests alike).
+/// running harvests alike), unless the buffer is being kept for the next start.
 #[derive(Debug)]
 pub struct InitSegment {
     /// Unique within its rendition: names it in playlists (`..._init_{id}.mp4`).
     pub id: u64,
     pub bytes: SegmentBytes,
+    kept: AtomicBool,
+}
+
+impl InitSegment {
+    pub fn new(id: u64, bytes: SegmentBytes) -> Self {
+        Self { id, bytes, kept: AtomicBool::new(false) }
+    }
 }
 
 impl Drop for InitSegment {
     fn drop(&mut self) {
-        if let SegmentBytes::File(path) = &self.bytes {
+        if let SegmentBytes::File(path) = &self.bytes
+            && !self.kept.load(Ordering::Relaxed)
+        {
             // Best effort: a leftover is removed with the spool at the next start.
             let _ = std::fs::remove_file(path);
         }
@@ -245,6 +255,20 @@ impl LiveChannels {
 
     pub fn get(&self, channel_id: &str) -> Option<Arc<RwLock<LiveBuffer>>> {
         self.buffers.read().unwrap_or_else(|e| e.into_inner()).get(channel_id).cloned()
+    }
+
+    /// Keeps the spooled initialisation segments of every buffer on disk when the buffers go
+    /// at shutdown: the next start restores the buffers, and their segments need them.
+    pub fn keep_files(&self) {
+        let buffers = self.buffers.read().unwrap_or_else(|e| e.into_inner());
+        for buffer in buffers.values() {
+            let buffer = buffer.read().unwrap_or_else(|e| e.into_inner());
+            for track in &buffer.tracks {
+                for init in track.iter().filter_map(|s| s.init.as_ref()) {
+                    init.kept.store(true, Ordering::Relaxed);
+                }
+            }
+        }
     }
 }
 

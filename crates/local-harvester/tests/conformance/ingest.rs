@@ -15,7 +15,7 @@ use crate::support::{Harvester, harvest_from, playable_asset};
 
 /// Segment container an encoder pushes.
 #[derive(Clone, Copy, PartialEq)]
-enum Segments {
+pub enum Segments {
     MpegTs,
     /// fMP4/CMAF with an initialisation segment per rendition (`EXT-X-MAP`).
     Fmp4,
@@ -23,7 +23,7 @@ enum Segments {
 
 /// Where the sound goes.
 #[derive(Clone, Copy, PartialEq)]
-enum Audio {
+pub enum Audio {
     /// Muxed into each video rendition.
     Muxed,
     /// A rendition of its own in an audio group (`EXT-X-MEDIA`), shared by the video variants.
@@ -32,7 +32,7 @@ enum Audio {
 
 /// Pushes `seconds` of a test pattern with a tone as two video renditions (640x360 and
 /// 320x180) with AAC audio, in 2 s segments, in real time, as a live encoder would.
-async fn push(ingest_url: &Url, seconds: u32, segments: Segments, audio: Audio) {
+pub async fn push(ingest_url: &Url, seconds: u32, segments: Segments, audio: Audio) {
     let base = ingest_url.as_str();
     let (extension, container): (_, &[&str]) = match segments {
         Segments::MpegTs => ("ts", &[]),
@@ -88,16 +88,16 @@ pub async fn decode(master: &Path) -> f64 {
     String::from_utf8_lossy(&probe.stdout).trim().parse().unwrap()
 }
 
-async fn media_playlist(harvester: &Harvester, path: &str) -> MediaPlaylist {
+pub async fn media_playlist(harvester: &Harvester, path: &str) -> MediaPlaylist {
     let bytes = reqwest::get(harvester.url(path)).await.unwrap().error_for_status().unwrap().bytes().await.unwrap();
     m3u8_rs::parse_media_playlist_res(&bytes).unwrap()
 }
 
-fn rfc3339(t: DateTime<FixedOffset>) -> String {
+pub fn rfc3339(t: DateTime<FixedOffset>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-async fn ingest_channel(client: &mp::Client, id: &str) -> (Url, Url) {
+pub async fn ingest_channel(client: &mp::Client, id: &str) -> (Url, Url) {
     let channel = client.create_channel().id(id).send().await.unwrap();
     let endpoint = &channel.hls_ingest().unwrap().ingest_endpoints()[0];
     let url = Url::parse(endpoint.url().unwrap()).unwrap();
@@ -260,6 +260,8 @@ async fn fmp4_segments_keep_their_init_segment_into_the_vod() {
         let map = media.segments[0].map.as_ref().expect("the VOD keeps the EXT-X-MAP");
         assert!(folder.join(&map.uri).is_file(), "{}", map.uri);
         assert!(media.segments[1].map.is_none());
+        // Every segment is fMP4, not only the one under the EXT-X-MAP tag.
+        assert!(media.segments.iter().all(|s| s.uri.ends_with(".mp4")), "{media:?}");
     }
 
     // A VOD asset of the clip serves the initialisation segments too.
