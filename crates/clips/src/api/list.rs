@@ -117,6 +117,14 @@ pub fn parse_list_query(competition: CompetitionId, params: &HashMap<&str, Vec<&
     if let (Some(Some(f)), Some(Some(t))) = (from_value, to_value) {
         check("to", "must not be before from", f <= t);
     }
+    // A cursor is the last key a page read, so it lies within that listing's from/to. One from
+    // another listing would be a start key outside the key condition, which DynamoDB refuses
+    // as a whole query.
+    if let Some(Some(Cursor(id))) = &after {
+        let after_from = from_value.flatten().is_none_or(|f| id.as_str() >= ClipId::lower_bound(f).as_str());
+        let before_to = to_value.flatten().is_none_or(|t| id.as_str() <= ClipId::upper_bound(t).as_str());
+        check("cursor", "belongs to a listing with another from or to", after_from && before_to);
+    }
     check("order", "must be asc or desc", matches!(order, None | Some("asc" | "desc")));
     if !errors.is_empty() {
         return Err(ClipError::Invalid(errors));
@@ -184,7 +192,7 @@ mod tests {
             ("cursor", encoded),
             ("status", "READY"),
             ("from", "2026-11-21T09:00:00Z"),
-            ("to", "2026-11-21T10:00:00+01:00"),
+            ("to", "2026-11-21T11:00:00+01:00"),
             ("order", "asc"),
         ])
         .unwrap();
@@ -192,7 +200,7 @@ mod tests {
         assert_eq!(query.after, Some(cursor.0));
         assert_eq!(query.status, Some(ClipStatus::Ready));
         assert!(!query.newest_first);
-        assert_eq!(query.to.unwrap().to_rfc3339(), "2026-11-21T09:00:00+00:00");
+        assert_eq!(query.to.unwrap().to_rfc3339(), "2026-11-21T10:00:00+00:00");
     }
 
     #[test]
@@ -205,6 +213,11 @@ mod tests {
         assert_eq!(bad_fields(&[("from", "today")]), ["from"]);
         assert_eq!(bad_fields(&[("from", "2026-11-21T10:00:00Z"), ("to", "2026-11-21T09:00:00Z")]), ["to"]);
         assert_eq!(bad_fields(&[("order", "up")]), ["order"]);
+        let cursor: &'static str =
+            Box::leak(Cursor(ClipId::parse("20261121T093000Z-abcdefghjk").unwrap()).encode().into_boxed_str());
+        assert_eq!(bad_fields(&[("cursor", cursor), ("from", "2026-11-21T09:30:01Z")]), ["cursor"]);
+        assert_eq!(bad_fields(&[("cursor", cursor), ("to", "2026-11-21T09:29:59Z")]), ["cursor"]);
+        assert!(parse(&[("cursor", cursor), ("from", "2026-11-21T09:30:00Z"), ("to", "2026-11-21T09:30:00Z")]).is_ok());
         assert_eq!(bad_fields(&[("limt", "5")]), ["limt"]);
         assert_eq!(bad_fields(&[("limit", "5"), ("limit", "6")]), ["limit"]);
     }

@@ -69,9 +69,10 @@ impl From<&ClipError> for Problem {
                     )
                 }
             }
-            ClipError::PayloadTooLarge { .. } => {
-                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Request body too large", err.to_string())
-            }
+            ClipError::PayloadTooLarge { limit } => Self {
+                errors: vec![FieldError::new("body", format!("must be at most {limit} bytes"))],
+                ..Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Request body too large", err.to_string())
+            },
             ClipError::UnsupportedMediaType => Self {
                 errors: vec![FieldError::new("Content-Type", "must be application/json")],
                 ..Self::new(
@@ -143,6 +144,7 @@ mod tests {
             (ClipError::invalid("duration", "must be at least 1 second"), 400, "duration"),
             (ClipError::UnsupportedMediaType, 415, "Content-Type"),
             (ClipError::IdempotencyKeyReused, 409, "Idempotency-Key"),
+            (ClipError::PayloadTooLarge { limit: 16384 }, 413, "body"),
         ];
         for (err, status, field) in cases {
             let problem = Problem::from(&err);
@@ -151,7 +153,6 @@ mod tests {
             assert!(problem.detail.len() > 5);
         }
         assert_eq!(Problem::from(&ClipError::NotFound).status, 404);
-        assert_eq!(Problem::from(&ClipError::PayloadTooLarge { limit: 16384 }).status, 413);
     }
 
     #[test]
