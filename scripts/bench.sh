@@ -193,6 +193,8 @@ channel), list-clips \`events/api-list-clips.json\`, process-harvested-clip
 creates the VOD asset, writes PACKAGING); \`bench-hello\` (crates/bench) answers a fixed JSON.
 Budget: ≤ 2× hello for both. The *(attribution)* rows are \`bench-sdk\` (crates/bench), which
 adds the functions' start-up to hello one step at a time, to show where the difference goes.
+Rows marked *(before)* repeat a step with the functions' earlier choice, *(proposed)* with a
+change that was measured but not adopted.
 
 $(cat "$out/cold.md")
 
@@ -223,46 +225,85 @@ EOF
 
 ## What the numbers mean
 
-**Cold start and memory.** hello is lambda_runtime and tokio alone. Every function adds, before
-it can take an event, its logging (`clips::runtime::init_logging`: tracing-subscriber with
-`EnvFilter` and JSON lines, the first attribution row, a large share of the extra peak RSS), the
-shared AWS configuration (`aws_config::load_from_env`: the env,
-profile-file and IMDS providers of the credential and region chains) and SDK clients with their
-HTTPS stack (hyper, rustls on aws-lc-rs, the platform's root certificates); the attribution rows
-show that this set-up alone takes init and peak RSS past 2× hello before a single request,
-and that `aws_config::load_from_env` is the largest step of init. The
-first response then adds the function's own downstream calls on fresh connections (list-clips
-one Query; create-clip PutItem, CreateHarvestJob, UpdateItem; process-harvested-clip GetItem,
-CreateAsset, UpdateItem), each a round trip to dynalite (node) or the harvester that hello never
-makes. So the 2× budgets are missed by design of the comparison as much as by the code: a
-function that talks to DynamoDB cannot answer its first event in 2× the time of one that talks to
-nothing. What the functions own, and what would shrink it (changes to files this suite does not
-own, for their owners):
+**Budgets.** Artifact size: **met** (3.5–3.7 MB zipped, down from 4.2–4.4 MB). Warm list ≤ 1.2×
+Query and a flat page: **met** (table above, unchanged by start-up work). Cold start ≤ 2× hello:
+**missed**, by 2.1–3.0 × hello (4.1–5.0× against 2×). Peak RSS ≤ 2× hello: **missed**, by
+0.2–0.33 × hello (2.20–2.33× against 2×).
 
-- a current-thread runtime (`#[tokio::main(flavor = "current_thread")]`) in the three
-  `main.rs`: fewer threads to start and less memory (the last attribution row); the
-  functions handle one event at a time, so nothing is lost;
-- the SDK's HTTPS client: `default-https-client` is rustls on **aws-lc-rs** plus
-  rustls-native-certs, which parses the system certificate store when the client is built. A
-  client configured explicitly in `clips::runtime` (aws-smithy-http-client with
-  `rustls-ring` and webpki roots, one client shared by the three SDKs) would drop aws-lc
-  (a C build, and a large share of each binary) and the certificate scan;
-- a lighter log set-up: a level read from `RUST_LOG` into a `LevelFilter` (or
-  `filter::Targets`) instead of `EnvFilter`, whose directive parsing pulls in regex, and the JSON
-  layer alone;
-- a smaller credential chain: on Lambda the credentials are always in the environment, so
-  `aws_config` could be given `EnvironmentVariableCredentialsProvider` and the region from
-  `AWS_REGION` instead of the default chains.
+**What changed, and what each bought.** Measured against the run before these changes (same
+harness, 21 runs; 2026-11-21 21:30 UTC): cold start × hello 4.89 → 4.10 (create-clip),
+4.63 → 4.22 (list-clips), 5.70 → 5.01 (process-harvested-clip); peak RSS × hello 2.80 → 2.33,
+2.65 → 2.20, 2.76 → 2.26. The *(before)* attribution rows measure each earlier choice in the same
+run as the new one:
 
-**Features.** Checked with `cargo tree -e features -p <function>`: aws-config and the three SDKs
-already have default features off (`rt-tokio`, `default-https-client`,
-`behavior-version-latest` only: no `sso`, no `credentials-process`), lambda_http has only
-`apigw_rest`, `apigw_http`, `tracing` and aws_lambda_events only `eventbridge` and
-`apigw`, except that lambda_http 1.x itself always turns on aws_lambda_events' `alb` and
-`vpc_lattice` (not switchable from here). The workspace's tokio turns on `fs`, `signal`,
-`process` and `io-util` for every crate although only the local harvester and stack need
-them; moving those to those crates' own Cargo.toml saves compile time, not bytes (LTO drops unused
-code).
+- **AWS set-up from the environment** (`clips::runtime::Aws`: region from `AWS_REGION`,
+  credentials from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, endpoint
+  overrides from `AWS_ENDPOINT_URL_<SERVICE>` then `AWS_ENDPOINT_URL`, behaviour version, retry
+  and timeout settings) instead of `aws_config::load_from_env`: the configuration step itself
+  falls from 3.1 ms and 2.1 MiB above the logging row to nothing measurable. Part of that was
+  `load_from_env` building its own HTTPS client (for IMDS and STS), which loads the root
+  certificates the SDK clients then need anyway, so the net saving up to a built DynamoDB client
+  is smaller (`… + DynamoDB client` against `… load_from_env`: about 0.4 ms and 0.3 MiB). The
+  functions no longer call aws-config's loader, so LTO drops it: each binary is 1.5–1.7 MB
+  smaller and its zip 0.6–0.7 MB smaller.
+- **current-thread runtime** in the three `main.rs`: about 0.2–0.5 ms and 0.3 MiB (`… one
+  GetItem` against `… multi-thread runtime (before)`); the functions serve one event at a time.
+- **`Targets` instead of `EnvFilter`** for the log levels: no measurable difference (the two
+  logging rows are within noise). Kept because it is the simpler filter for a level per module
+  and now also honours `AWS_LAMBDA_LOG_LEVEL` (Lambda's log-level setting) when `RUST_LOG` is
+  unset; the lines are the same flat JSON with `requestId`.
+- **A lazily built HTTPS connector** (evaluated, not adopted; `BENCH_HTTP=lazy`, the
+  *(proposed)* rows): the SDK's hyper client builds a connector, parsing every root certificate,
+  when each SDK client is built (`validate_base_client_config`), drops it, and builds another
+  for the first request. Skipping the first build takes init back to hello's level, but the
+  first request then pays for it: first response 7.5 → 7.1 ms, peak RSS 8.4 → 8.3 MiB. Every
+  function calls AWS in its first event, so on Lambda this only moves the cost; the small net gain
+  (one connector build instead of two) would need `aws-smithy-runtime-api` as a dependency of
+  `clips`.
+
+**Where the rest goes.** Reading the attribution rows from the top:
+
+- *the binary itself*: bench-sdk with nothing set up answers as fast as hello but peaks at
+  1.56× hello's memory. A function-sized binary (8.7–9.7 MB: the SDKs, hyper, rustls on
+  aws-lc-rs, serde) carries about 16 600 relative relocations (hello: 2 200; 400 KB of
+  `.rela.dyn` read and 250 KB of `.data.rel.ro` written at load) and touches far more code pages
+  (the kernel maps them in 64 KB runs). That leaves a function 0.44 × hello of memory for all of
+  its work;
+- *the HTTPS connector*: building the DynamoDB client costs about 2.8 ms and 1.8 MiB, nearly
+  all of it rustls-native-certs reading the platform's root certificates (here the bundle and
+  every file of `/etc/ssl/certs`, some 290) and rustls parsing them into a root store;
+- *each request on a fresh connection*: one GetItem adds about 2.5 ms and 0.9 MiB (signing,
+  endpoint resolution, a new TCP connection, dynalite's own time in node). create-clip makes three
+  or four such calls in a row (the idempotency claim when a key is sent, PutItem,
+  CreateHarvestJob, UpdateItem) and process-harvested-clip three
+  (GetItem, CreateAsset, UpdateItem), which is why they sit above list-clips' single Query.
+
+So bench-sdk with the functions' set-up and a single GetItem, and no function code at all, is
+already 2.9× hello in first response and 2.4× in peak RSS: the cold-start budget cannot be met by
+a function that must make a round trip before it answers, and the memory budget is missed by
+what the binary's size and the root certificates cost before any request. What would close the
+remaining memory gap, in files this suite does not own:
+
+- `opt-level = "s"` in `[profile.release]` (root `Cargo.toml`): measured in the profile table
+  below (run before these changes) at about 1.2 MiB less peak RSS and 30 % smaller zips, at the
+  price of a slightly slower first response; on today's numbers that is about 2.0× hello;
+- rustls on ring and compiled-in webpki roots instead of aws-lc-rs and the platform store: a
+  smaller binary and no certificate files to read and parse. It needs the SDK crates' shared
+  `default-https-client` feature dropped from the workspace (the local harvester's conformance
+  tests build SDK clients that rely on it, so their owners must give those clients an HTTP
+  client), and an explicit HTTPS client in `clips::runtime` (new dependencies in
+  `crates/clips/Cargo.toml`).
+
+**Features.** Checked with `cargo tree -e features -p <function>`: the three SDKs have default
+features off (`rt-tokio`, `default-https-client`, `behavior-version-latest` only: no `sso`, no
+`credentials-process`), lambda_http has only `apigw_rest`, `apigw_http`, `tracing` and
+aws_lambda_events only `eventbridge` and `apigw`, except that lambda_http 1.x itself always turns
+on aws_lambda_events' `alb` and `vpc_lattice` (not switchable from here). aws-config is still a
+dependency of `clips` (for `SdkConfig` and the retry and timeout types) but its loader is no
+longer called, so none of it is linked beyond those types; aws-types would do instead. The
+workspace's tokio turns on `fs`, `signal`, `process` and `io-util` for every crate although only
+the local harvester and stack need them; moving those to those crates' own Cargo.toml saves
+compile time, not bytes (LTO drops unused code).
 
 **List.** The handler's own work (parsing the query, mapping 25 items through serde_dynamo and
 `TryFrom`, the JSON) is a few tens of microseconds (see the criterion table) against a Query

@@ -66,6 +66,8 @@ fn probes(attribution: bool) -> Vec<Probe> {
                 "bench-sdk-get",
                 &[("BENCH_RUNTIME", "multi_thread")][..],
             ),
+            step("… + DynamoDB client, lazy HTTPS connector (proposed)", SDK, &[("BENCH_HTTP", "lazy")][..]),
+            step("… + one GetItem, lazy HTTPS connector (proposed)", "bench-sdk-get", &[("BENCH_HTTP", "lazy")][..]),
         ]);
     }
     probes

@@ -8,8 +8,14 @@
 //! `BENCH_LOGGING=env_filter` filters the logs with `EnvFilter` instead of `Targets`,
 //! `BENCH_CONFIG=load_from_env` loads the AWS configuration with `aws_config::load_from_env`,
 //! `BENCH_RUNTIME=multi_thread` runs on tokio's multi-thread runtime instead of current-thread.
+//!
+//! A change the functions could make: `BENCH_HTTP=lazy` gives the client an HTTPS client that is
+//! the SDK's default but skips building a connector when the client is built (see [`Lazy`]).
 
+use aws_sdk_dynamodb::config::{HttpClient, RuntimeComponents, SharedHttpClient};
 use aws_sdk_dynamodb::types::AttributeValue;
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::http::{HttpConnectorSettings, SharedHttpConnector};
 use clips::runtime::{Aws, CallPolicy, FlatJson};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use serde_json::{Value, json};
@@ -42,6 +48,7 @@ async fn serve() -> Result<(), Error> {
             let sdk = aws_config::load_from_env().await;
             (step == "client").then(|| aws_sdk_dynamodb::Client::new(&sdk))
         }
+        _ if setting("BENCH_HTTP") == "lazy" => (step == "client").then(lazy_tls_client).transpose()?,
         _ => {
             let aws = Aws::from_env(CallPolicy::INTERACTIVE)?;
             (step == "client").then(|| aws.dynamodb())
@@ -74,4 +81,37 @@ fn init_logging() {
     } else {
         clips::runtime::init_logging();
     }
+}
+
+/// The SDK's default HTTPS client (rustls on aws-lc-rs, the platform's root certificates) with
+/// the default `validate_base_client_config` of [`HttpClient`], which does nothing, instead of
+/// the hyper client's, which builds a connector (parsing every root certificate) when each SDK
+/// client is built and drops it: the connector is then built once, for the first request.
+#[derive(Debug)]
+struct Lazy(SharedHttpClient);
+
+impl HttpClient for Lazy {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+}
+
+fn lazy_tls_client() -> Result<aws_sdk_dynamodb::Client, Error> {
+    let https = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::AwsLc)).build_https();
+    let env = |name: &str| std::env::var(name);
+    let credentials = aws_sdk_dynamodb::config::Credentials::new(
+        env("AWS_ACCESS_KEY_ID")?,
+        env("AWS_SECRET_ACCESS_KEY")?,
+        None,
+        None,
+        "environment",
+    );
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_dynamodb::config::Region::new(env("AWS_REGION")?))
+        .credentials_provider(credentials)
+        .endpoint_url(env("AWS_ENDPOINT_URL_DYNAMODB")?)
+        .http_client(Lazy(https))
+        .build();
+    Ok(aws_sdk_dynamodb::Client::from_conf(config))
 }
