@@ -111,6 +111,9 @@ async fn clips_converge_through_faults_duplicates_loss_and_restarts() {
         }
     }
     assert!(assets.values().all(|n| *n == 1), "an asset was created twice: {assets:?}");
+    // Counted from the jobs: the switch's own count misses a harvest failed between the last
+    // read and the restart.
+    let failed_harvests = jobs.values().filter(|status| *status == "FAILED").count();
     let ready = outcomes.get("READY").copied().unwrap_or(0);
     assert!(ready >= CLIPS / 2, "most clips should survive transient faults: {outcomes:?}");
 
@@ -125,7 +128,7 @@ async fn clips_converge_through_faults_duplicates_loss_and_restarts() {
         injected.errors,
         injected.delayed_calls,
         injected.dynamodb_errors,
-        injected.failed_harvests,
+        failed_harvests,
         injected.extra_deliveries,
         injected.dropped_events,
         injected.client_retries,
@@ -139,7 +142,6 @@ async fn clips_converge_through_faults_duplicates_loss_and_restarts() {
 struct Injected {
     errors: u64,
     delayed_calls: u64,
-    failed_harvests: u64,
     dropped_events: u64,
     extra_deliveries: u64,
     dynamodb_errors: u64,
@@ -151,7 +153,6 @@ impl Injected {
         let count = |name: &str| counts[name].as_u64().unwrap_or_else(|| panic!("{name} in {counts}"));
         self.errors += count("errors");
         self.delayed_calls += count("delayedCalls");
-        self.failed_harvests += count("failedHarvests");
         self.dropped_events += count("droppedEvents");
         self.extra_deliveries += count("extraDeliveries");
     }
