@@ -31,8 +31,9 @@ pub fn init_logging() {
 /// Levels per target from `RUST_LOG` (`info,clips=debug`), else the level Lambda's advanced
 /// logging controls set in `AWS_LAMBDA_LOG_LEVEL`, else `info`.
 ///
-/// `Targets` rather than `EnvFilter`: the functions only ever need a level per module, and
-/// `EnvFilter`'s span and field directives cost start-up time and memory for nothing here.
+/// `Targets` rather than `EnvFilter`: a level per module is all the functions need, and
+/// `Targets` reads `RUST_LOG`'s usual form without `EnvFilter`'s span and field directives
+/// (their start-up cost measured the same; see docs/performance.md).
 fn log_levels(source: &impl Source) -> Targets {
     let info = || Targets::new().with_default(LevelFilter::INFO);
     if let Some(directives) = source.get("RUST_LOG") {
