@@ -11,6 +11,10 @@
 //! method no route serves is API Gateway's answer (`{"message"}`, not a problem) and is only
 //! allowed for requests that leave the three routes. Well-formed requests must succeed.
 //!
+//! Beside the generated requests: retries racing with one `Idempotency-Key`, and events that
+//! process-harvested-clip must acknowledge without acting on (malformed, foreign, oversized,
+//! half-filled, or with a manifest key that plays path tricks).
+//!
 //! Needs the function binaries and dynalite, like the other stack tests:
 //! `cargo build --workspace --bins && cargo test -p end-to-end --test hostile_api`.
 
@@ -594,4 +598,58 @@ async fn concurrent_retries_with_one_idempotency_key_make_one_clip() {
     let (_, list) = test.get_json("/api/competitions/retries/clips").await;
     assert_eq!(list["clips"].as_array().map(Vec::len), Some(1), "{list}");
     Arc::into_inner(test).expect("every attempt has finished").shutdown().await;
+}
+
+/// Events process-harvested-clip must acknowledge without acting: EventBridge retries an event
+/// whose invocation fails, so a refusal here would be a crash loop.
+fn hostile_events(clip_key: &str) -> Vec<(&'static str, Value)> {
+    let harvest = |status: &str, key: &str, message: &str| {
+        let mut event = end_to_end::sample_event("harvest-failed.json");
+        event["detail"]["harvest_job"]["status"] = json!(status);
+        event["detail"]["harvest_job"]["s3_destination"]["manifest_key"] = json!(key);
+        event["detail"]["message"] = json!(message);
+        event
+    };
+    let (competition_id, manifest) = clip_key.split_once('/').expect("competition/id/index.m3u8");
+    let mut half_filled = harvest("FAILED", clip_key, "half");
+    half_filled["detail"]["harvest_job"].as_object_mut().unwrap().remove("s3_destination");
+    let mut playable_without_asset = end_to_end::sample_event("vod-asset-playable.json");
+    playable_without_asset["resources"] = json!([]);
+    let mut untyped = end_to_end::sample_event("harvest-succeeded.json");
+    untyped["detail"]["harvest_job"]["s3_destination"]["manifest_key"] = json!(42);
+    vec![
+        ("null", Value::Null),
+        ("a string", json!("SUCCEEDED")),
+        ("an array", json!([1, 2, 3])),
+        ("an empty object", json!({})),
+        ("a foreign event", end_to_end::sample_event("foreign-event.json")),
+        ("a half-filled harvest event", half_filled),
+        ("a manifest key of the wrong type", untyped),
+        ("a VOD event naming no asset", playable_without_asset),
+        (
+            "an oversized event",
+            harvest("FAILED", "clips/events/20261121T093000Z-abcdefghjk/index.m3u8", &"x".repeat(1 << 20)),
+        ),
+        ("a key climbing out of the prefix", harvest("FAILED", &format!("clips/../clips/{clip_key}"), "tricked")),
+        ("a key climbing back in", harvest("FAILED", &format!("clips/{competition_id}/x/../{manifest}"), "tricked")),
+        ("a key of another prefix", harvest("FAILED", &format!("other/{clip_key}"), "tricked")),
+        ("a key with a doubled slash", harvest("FAILED", &format!("clips//{clip_key}"), "tricked")),
+        ("an absolute key", harvest("FAILED", &format!("/clips/{clip_key}"), "tricked")),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_events_are_acknowledged_and_path_tricks_touch_no_clip() {
+    let test = TestStack::start().await;
+    let (status, location, clip) = test.post_clip(&json!({"competition": "events", "duration": 5})).await;
+    assert_eq!(status, 202, "{clip}");
+    let location = location.expect("Location");
+    let clip_key = format!("events/{}/index.m3u8", clip["id"].as_str().expect("id"));
+    for (what, event) in hostile_events(&clip_key) {
+        let (status, error, body) = test.invoke("process-harvested-clip", &event).await;
+        assert_eq!((status, error.as_deref()), (200, None), "{what}: {body}");
+    }
+    let clip = test.wait_until_final(&location, Duration::from_secs(60)).await;
+    assert_eq!(clip["status"], "READY", "only the clip's own harvest moved it: {clip}");
+    test.shutdown().await;
 }
