@@ -71,7 +71,12 @@ impl From<&ClipError> for Problem {
             }
             ClipError::PayloadTooLarge { limit } => Self {
                 errors: vec![FieldError::new("body", format!("must be at most {limit} bytes"))],
-                ..Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Request body too large", err.to_string())
+                ..Self::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload-too-large",
+                    "Request body too large",
+                    err.to_string(),
+                )
             },
             ClipError::UnsupportedMediaType => Self {
                 errors: vec![FieldError::new("Content-Type", "must be application/json")],
