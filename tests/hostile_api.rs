@@ -386,6 +386,28 @@ fn valid_list_case() -> impl Strategy<Value = Case> {
     })
 }
 
+/// A cursor with bounds, each well-formed on its own, which together may not fit.
+fn bounded_cursor_case() -> impl Strategy<Value = Case> {
+    let bound = prop::option::of(
+        (-7200i64..7200)
+            .prop_map(|ago| (Utc::now() - chrono::Duration::seconds(ago)).to_rfc3339_opts(SecondsFormat::Secs, true)),
+    );
+    (competition(), cursor(), bound.clone(), bound).prop_map(|(competition, cursor, from, to)| {
+        let mut pairs = vec![("cursor".to_owned(), cursor)];
+        pairs.extend(from.map(|f| ("from".to_owned(), f)));
+        pairs.extend(to.map(|t| ("to".to_owned(), t)));
+        Case {
+            method: "GET",
+            target: format!("/api/competitions/{competition}/clips?{}", encode_query(&pairs)),
+            headers: Vec::new(),
+            body: Vec::new(),
+            members: Vec::new(),
+            routed: true,
+            valid: false,
+        }
+    })
+}
+
 fn get_case() -> impl Strategy<Value = Case> {
     let id = prop_oneof![
         CLIP_ID.prop_map(|id| (id, true)),
@@ -439,6 +461,7 @@ fn any_case(startover_seconds: i64) -> impl Strategy<Value = Case> {
         2 => valid_create_case(startover_seconds),
         3 => list_case(),
         2 => valid_list_case(),
+        1 => bounded_cursor_case(),
         2 => get_case(),
         1 => stray_case(),
     ]
