@@ -23,8 +23,8 @@ while [ $# -gt 0 ]; do
 done
 
 ensure_debian_package wrk
-start_local_stack
 trap stop_local_stack EXIT
+start_local_stack
 
 for _ in $(seq 25); do
   curl -sf -o /dev/null -X POST "$STACK_API/api/clip" -H 'Content-Type: application/json' \

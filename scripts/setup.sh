@@ -59,6 +59,7 @@ start_local_stack() {
     if ! kill -0 "$STACK_PID" 2>/dev/null || [ "$waited" -ge 120 ]; then
       echo "the local stack did not start; its log:" >&2
       cat "$STACK_DIR/log" >&2
+      stop_local_stack
       return 1
     fi
     sleep 0.5
