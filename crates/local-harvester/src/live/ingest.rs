@@ -2,8 +2,8 @@
 //! ingest (e.g. `ffmpeg -f hls -method PUT`).
 //!
 //! Under `{public_url}in/v2/{channelId}/{ingestEndpointId}/` the encoder chooses the names. It
-//! authenticates with the ingest endpoint's username and password (HTTP Basic, asked for with
-//! a `401` challenge, which ffmpeg answers). Segments are checked (MPEG-TS packets or ISO BMFF
+//! authenticates with the ingest endpoint's username and password (HTTP Digest as on
+//! MediaPackage, asked for with a `401` challenge, which ffmpeg answers; or Basic, see `auth.rs`). Segments are checked (MPEG-TS packets or ISO BMFF
 //! boxes) and spooled to `{data_dir}/ingest/{channelId}/uploads/{ingestEndpointId}/{path}`.
 //! A media playlist then says what they are: each newly listed segment is moved to
 //! `{data_dir}/ingest/{channelId}/{rendition}/` under a name that holds its buffer record
@@ -28,9 +28,8 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use chrono::{DateTime, TimeDelta, Utc};
 use http_body_util::BodyExt;
 use m3u8_rs::{MasterPlaylist, MediaPlaylist, Playlist};
@@ -38,6 +37,7 @@ use m3u8_rs::{MasterPlaylist, MediaPlaylist, Playlist};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use super::auth;
 use super::{InitSegment, LiveBuffer, LiveSegment, Rendition, SegmentBytes, retention_for};
 use crate::hls;
 use crate::model::ChannelSource;
@@ -63,11 +63,13 @@ const UPLOAD_POLL: Duration = Duration::from_millis(50);
 pub struct IngestError {
     status: StatusCode,
     message: String,
+    /// A 401 answering credentials of a nonce this run did not issue.
+    stale: bool,
 }
 
 impl IngestError {
     fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into() }
+        Self { status, message: message.into(), stale: false }
     }
 
     fn bad_request(message: impl Into<String>) -> Self {
@@ -81,9 +83,9 @@ impl IntoResponse for IngestError {
             (self.status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], self.message.clone()).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             // ffmpeg (and WebDAV clients) send credentials only when challenged.
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Basic realm=\"MediaPackage\""));
+            for challenge in auth::challenges(self.stale) {
+                response.headers_mut().append(header::WWW_AUTHENTICATE, challenge);
+            }
         }
         response
     }
@@ -341,7 +343,7 @@ async fn take_upload(
     path: String,
     request: Request,
 ) -> Result<StatusCode, IngestError> {
-    authorize(&ctx, &channel_id, &endpoint_id, request.headers()).await?;
+    authorize(&ctx, &channel_id, &endpoint_id, request.method(), request.uri(), request.headers()).await?;
     validate::relative_path(&path).map_err(|reason| IngestError::bad_request(format!("'{path}' {reason}")))?;
     let kind = Kind::of(&path).ok_or_else(|| {
         IngestError::new(
@@ -392,9 +394,11 @@ pub async fn forget(ctx: &Context, channel_id: &str) {
 pub async fn delete(
     State(ctx): State<Ctx>,
     Path((channel_id, endpoint_id, path)): Path<(String, String, String)>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Result<StatusCode, IngestError> {
-    authorize(&ctx, &channel_id, &endpoint_id, &headers).await?;
+    authorize(&ctx, &channel_id, &endpoint_id, &method, &uri, &headers).await?;
     validate::relative_path(&path).map_err(|reason| IngestError::bad_request(format!("'{path}' {reason}")))?;
     match tokio::fs::remove_file(upload_path(&ctx, &channel_id, &endpoint_id, &path)).await {
         Ok(()) => {}
@@ -406,7 +410,14 @@ pub async fn delete(
 
 /// The channel and ingest endpoint exist, take ingest, and the request carries their
 /// credentials.
-async fn authorize(ctx: &Context, channel_id: &str, endpoint_id: &str, headers: &HeaderMap) -> Result<(), IngestError> {
+async fn authorize(
+    ctx: &Context,
+    channel_id: &str,
+    endpoint_id: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<(), IngestError> {
     let channel = ctx
         .store
         .read(|s| s.channels.get(channel_id).cloned())
@@ -421,14 +432,20 @@ async fn authorize(ctx: &Context, channel_id: &str, endpoint_id: &str, headers: 
     let Some(authorization) = headers.get(header::AUTHORIZATION) else {
         return Err(IngestError::new(StatusCode::UNAUTHORIZED, "Credentials are required"));
     };
-    let matches = authorization
-        .to_str()
-        .ok()
-        .and_then(|value| value.strip_prefix("Basic "))
-        .and_then(|encoded| base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok())
-        .is_some_and(|decoded| decoded == format!("{}:{}", endpoint.username, endpoint.password).as_bytes());
-    if !matches {
-        return Err(IngestError::new(StatusCode::FORBIDDEN, "Invalid credentials for this ingest endpoint"));
+    let request_uri = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let verified = authorization.to_str().map_err(|_| auth::Refusal::Invalid).and_then(|authorization| {
+        auth::verify(authorization, method.as_str(), request_uri, &endpoint.username, &endpoint.password)
+    });
+    match verified {
+        Ok(()) => {}
+        Err(auth::Refusal::Stale) => {
+            let mut error = IngestError::new(StatusCode::UNAUTHORIZED, "The nonce has expired");
+            error.stale = true;
+            return Err(error);
+        }
+        Err(auth::Refusal::Invalid) => {
+            return Err(IngestError::new(StatusCode::FORBIDDEN, "Invalid credentials for this ingest endpoint"));
+        }
     }
     if let ChannelSource::Demo { .. } = channel.source {
         return Err(IngestError::new(

@@ -6,6 +6,7 @@
 //! trim the old ones: the [`demo`] loop, and [`ingest`] with the segments an encoder pushes. Readers (live playlists, harvest jobs) take a short read lock and
 //! clone what they need.
 
+mod auth;
 pub mod demo;
 pub mod ingest;
 pub mod origin;
