@@ -34,10 +34,16 @@ done
 failed=0
 # Runs wrk for one scenario and prints its line of the table.
 run() {
-  local name=$1 url=$2 line
+  local name=$1 url=$2 output line
   shift 2
-  line=$(wrk --threads 2 --connections "$connections" --duration "${seconds}s" --timeout 10s \
-    --script scripts/load.lua "$url" -- "$@" | grep '^summary ')
+  output=$(wrk --threads 2 --connections "$connections" --duration "${seconds}s" --timeout 10s \
+    --script scripts/load.lua "$url" -- "$@" 2>&1) || true
+  line=$(grep '^summary ' <<<"$output") || {
+    echo "$name: wrk gave no summary:" >&2
+    echo "$output" >&2
+    failed=1
+    return
+  }
   echo "$name ${line#summary }"
   case "$line" in *" errors=0") ;; *) failed=1 ;; esac
 }
