@@ -1,10 +1,6 @@
 //! The live origin through the public API: what a player's playlist poll costs (the demo
 //! channel's master and media playlists over HTTP, rendered from the live buffer each time).
-//!
-//! The harvest itself (`harvest::plan` cutting a window out of `LiveBuffer`, and the VOD
-//! playlists it writes) is private to the crate and the demo channel only holds what it has
-//! played since start-up, so a 1 h / 6 h / 24 h cut cannot be benchmarked from outside; see
-//! docs/performance.md for what would have to be exposed.
+//! Harvests at scale are in `harvest.rs`.
 
 use std::time::Duration;
 

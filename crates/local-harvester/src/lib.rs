@@ -23,6 +23,8 @@
 //!   `validate.rs`: input rules that also keep ids and keys inside the data directory.
 
 mod api;
+#[doc(hidden)]
+pub mod bench;
 mod config;
 mod error;
 mod events;

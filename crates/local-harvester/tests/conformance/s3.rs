@@ -11,7 +11,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::ingest::decode;
-use crate::support::{Harvester, TempDir, eventually, from_now, harvest, playable_asset};
+use crate::support::{Harvester, TempDir, create_asset, egress_when, from_now, harvest, playable_asset};
 
 /// s3rver's built-in credentials.
 const KEY: &str = "S3RVER";
@@ -89,18 +89,7 @@ async fn a_harvest_goes_to_s3_and_plays_back_from_it_as_a_vod_asset() {
 
     // A source that is not in the bucket fails the ingest (a missing key, not an S3 error).
     let vod = harvester.vod();
-    vod.create_asset()
-        .id("absent")
-        .packaging_group_id("s3")
-        .source_arn("arn:aws:s3:::clips/s3/absent/index.m3u8")
-        .source_role_arn("arn:aws:iam::000000000000:role/vod")
-        .send()
-        .await
-        .unwrap();
-    eventually(20, "the ingest of a missing source to fail", || async {
-        let asset = vod.describe_asset().id("absent").send().await.unwrap();
-        (asset.egress_endpoints().first()?.status() == Some("FAILED")).then_some(())
-    })
-    .await;
+    create_asset(&vod, "s3", "absent", "s3/absent/index.m3u8").await;
+    egress_when(&vod, "absent", "FAILED").await;
     harvester.stop().await;
 }

@@ -280,6 +280,12 @@ pub async fn playable_asset(vod: &mpv::Client, group: &str, id: &str, key: &str)
         .send()
         .await
         .unwrap();
+    create_asset(vod, group, id, key).await;
+    egress_when(vod, id, "PLAYABLE").await
+}
+
+/// Creates asset `id` of `s3://clips/{key}` in packaging group `group`.
+pub async fn create_asset(vod: &mpv::Client, group: &str, id: &str, key: &str) {
     vod.create_asset()
         .id(id)
         .packaging_group_id(group)
@@ -288,10 +294,14 @@ pub async fn playable_asset(vod: &mpv::Client, group: &str, id: &str, key: &str)
         .send()
         .await
         .unwrap();
-    eventually(20, "the asset to become playable", || async {
+}
+
+/// Waits until asset `id`'s egress has `status` (`PLAYABLE`, `FAILED`), and returns its URL.
+pub async fn egress_when(vod: &mpv::Client, id: &str, status: &str) -> String {
+    eventually(20, &format!("the asset's egress to be {status}"), || async {
         let asset = vod.describe_asset().id(id).send().await.unwrap();
         let egress = asset.egress_endpoints().first().cloned()?;
-        (egress.status() == Some("PLAYABLE")).then(|| egress.url().unwrap().to_owned())
+        (egress.status() == Some(status)).then(|| egress.url().unwrap().to_owned())
     })
     .await
 }

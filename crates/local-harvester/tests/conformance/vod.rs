@@ -4,7 +4,7 @@
 use aws_sdk_mediapackage::types::Status;
 use aws_sdk_mediapackagevod::types::{HlsManifest, HlsPackage};
 
-use crate::support::{Harvester, eventually, from_now, harvest};
+use crate::support::{Harvester, create_asset, egress_when, eventually, from_now, harvest};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn harvested_clip_becomes_a_playable_asset() {
@@ -104,20 +104,8 @@ async fn asset_with_a_missing_source_fails_ingest() {
         .send()
         .await
         .unwrap();
-    client
-        .create_asset()
-        .id("ghost")
-        .packaging_group_id("g")
-        .source_arn("arn:aws:s3:::clips/nothing/index.m3u8")
-        .source_role_arn("arn:aws:iam::000000000000:role/vod")
-        .send()
-        .await
-        .unwrap();
-    eventually(20, "the ingest to fail", || async {
-        let asset = client.describe_asset().id("ghost").send().await.unwrap();
-        (asset.egress_endpoints()[0].status() == Some("FAILED")).then_some(())
-    })
-    .await;
+    create_asset(&client, "g", "ghost", "nothing/index.m3u8").await;
+    egress_when(&client, "ghost", "FAILED").await;
     let response = reqwest::get(harvester.url("out/v1/vod/g/ghost/hls/index.m3u8")).await.unwrap();
     assert_eq!(response.status(), 404);
     harvester.stop().await;
