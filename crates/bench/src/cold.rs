@@ -48,26 +48,15 @@ fn probes(attribution: bool) -> Vec<Probe> {
         probes.extend([
             step("bench-sdk, nothing set up (a function-sized binary)", SDK, &[("BENCH_STEP", "none")][..]),
             step("… + the functions' logging", SDK, &[("BENCH_STEP", "logging")][..]),
-            step(
-                "… + the functions' logging with EnvFilter (before)",
-                SDK,
-                &[("BENCH_STEP", "logging"), ("BENCH_LOGGING", "env_filter")][..],
-            ),
-            step("… + AWS set-up (clips::runtime::Aws)", SDK, &[("BENCH_STEP", "config")][..]),
-            step(
-                "… + AWS set-up by aws_config::load_from_env (before)",
-                SDK,
-                &[("BENCH_STEP", "config"), ("BENCH_CONFIG", "load_from_env")][..],
-            ),
+            step("… + AWS set-up and HTTPS client (clips::runtime::Aws)", SDK, &[("BENCH_STEP", "config")][..]),
             step("… + DynamoDB client", SDK, &[][..]),
+            step("… + DynamoDB client, platform root certificates (before)", SDK, &[("BENCH_ROOTS", "platform")][..]),
             step("… + one GetItem", "bench-sdk-get", &[][..]),
             step(
-                "… + one GetItem, multi-thread runtime (before)",
+                "… + one GetItem, platform root certificates (before)",
                 "bench-sdk-get",
-                &[("BENCH_RUNTIME", "multi_thread")][..],
+                &[("BENCH_ROOTS", "platform")][..],
             ),
-            step("… + DynamoDB client, lazy HTTPS connector (proposed)", SDK, &[("BENCH_HTTP", "lazy")][..]),
-            step("… + one GetItem, lazy HTTPS connector (proposed)", "bench-sdk-get", &[("BENCH_HTTP", "lazy")][..]),
         ]);
     }
     probes

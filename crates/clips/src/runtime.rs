@@ -8,7 +8,11 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
+use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider, SharedHttpClient};
+use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
+use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
@@ -267,6 +271,7 @@ impl Aws {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region))
             .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .http_client(https_client())
             .retry_config(policy.retry_config())
             .timeout_config(policy.timeout_config())
             .build();
@@ -299,6 +304,36 @@ impl Aws {
         config.set_endpoint_url(self.mediapackage_vod_url.clone());
         aws_sdk_mediapackagevod::Client::from_conf(config.build())
     }
+}
+
+/// The HTTPS client every SDK client of a function shares: rustls on ring, trusting the Mozilla
+/// root certificates compiled into the binary.
+///
+/// The SDK's default client reads the platform's root certificates (a bundle and every file of
+/// `/etc/ssl/certs`) each time a connector is built, which was the largest part of building a
+/// client at a cold start, and links aws-lc-rs beside the ring that rustls would need anyway.
+/// Certificates are still verified, against Mozilla's root set (the one browsers use), which
+/// holds the Amazon Trust Services roots AWS's endpoints chain to; what is lost is trusting a
+/// root added to the platform's store only (a TLS-intercepting proxy's, say). The set is as
+/// fresh as the `webpki-root-certs` release in Cargo.lock.
+fn https_client() -> SharedHttpClient {
+    let trust = TrustStore::empty().with_native_roots(false).with_pem_certificate(mozilla_roots_pem());
+    let tls = TlsContext::builder().with_trust_store(trust).build().expect("a TLS context without extra names builds");
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .tls_context(tls)
+        .build_https()
+}
+
+/// The compiled-in roots as one PEM bundle, the only form the SDK's trust store takes.
+fn mozilla_roots_pem() -> Vec<u8> {
+    let mut pem = String::new();
+    for cert in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
+        pem.push_str("-----BEGIN CERTIFICATE-----\n");
+        pem.push_str(&STANDARD.encode(cert));
+        pem.push_str("\n-----END CERTIFICATE-----\n");
+    }
+    pem.into_bytes()
 }
 
 /// Stops the cold start with the setting's name when the configuration is incomplete.
@@ -375,6 +410,20 @@ mod tests {
         assert_eq!(timeouts.connect_timeout(), Some(Duration::from_secs(1)));
         assert_eq!(timeouts.operation_attempt_timeout(), Some(Duration::from_secs(3)));
         assert_eq!(timeouts.operation_timeout(), Some(Duration::from_secs(8)));
+    }
+
+    #[test]
+    fn the_https_client_trusts_every_compiled_in_root() {
+        let pem = String::from_utf8(mozilla_roots_pem()).unwrap();
+        let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS;
+        assert!(roots.len() > 100, "{} roots", roots.len());
+        assert_eq!(pem.matches("-----BEGIN CERTIFICATE-----").count(), roots.len());
+        let first = pem.lines().nth(1).unwrap();
+        assert_eq!(STANDARD.decode(first).unwrap(), roots[0].as_ref());
+        // Building a client builds a connector, which parses every root and panics on one it cannot.
+        let aws = Aws::from_source(&lambda_env(&[]), CallPolicy::INTERACTIVE).unwrap();
+        assert!(aws.sdk.http_client().is_some());
+        let _ = aws.dynamodb();
     }
 
     #[test]
