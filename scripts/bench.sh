@@ -37,8 +37,11 @@ SEED_BUDGET=${SEED_BUDGET:-120}
 LIST_ITERATIONS=${LIST_ITERATIONS:-200}
 invocation="RUNS=$RUNS LIST_SIZES=$LIST_SIZES SEED_BUDGET=$SEED_BUDGET LIST_ITERATIONS=$LIST_ITERATIONS${PROFILE_VARIANTS:+ PROFILE_VARIANTS=\"$PROFILE_VARIANTS\"}${PROFILE_BUILD:+ PROFILE_BUILD=$PROFILE_BUILD} scripts/bench.sh $*"
 FUNCTIONS=(create-clip list-clips process-harvested-clip)
-# One build for the functions and hello, so both get the same profile and dependency features.
-BUILD=(-p create-clip -p list-clips -p process-harvested-clip -p bench)
+# The functions as they ship: built without the bench, whose harness (the local stack and
+# harvester) switches on the SDKs' default HTTPS client, which cargo would then link into them
+# too. hello and bench-sdk are built with the functions' dependency features, lambda-bench apart.
+FUNCTION_BUILD=(-p create-clip -p list-clips -p process-harvested-clip)
+PROBE_BUILD=(-p bench --no-default-features --bin bench-hello --bin bench-sdk)
 
 ensure_node_modules
 out=$(target_dir)/bench
@@ -65,7 +68,9 @@ PY
 }
 
 echo "› building the functions and the bench (release)"
-cargo build --locked --release "${BUILD[@]}" 2>>"$log"
+cargo build --locked --release "${FUNCTION_BUILD[@]}" 2>>"$log"
+cargo build --locked --release "${PROBE_BUILD[@]}" 2>>"$log"
+cargo build --locked --release -p bench --bin lambda-bench 2>>"$log"
 bin=$(target_dir)/release
 
 echo "› artifact sizes"
@@ -153,8 +158,9 @@ if $profiles; then
     fi
     echo "› release build with $label"
     start=$(date +%s)
+    env "$setting" CARGO_TARGET_DIR="$dir" cargo build --locked --release "${FUNCTION_BUILD[@]}" 2>>"$log"
     env "$setting" CARGO_TARGET_DIR="$dir" cargo build --locked --release \
-      --bin create-clip --bin list-clips --bin process-harvested-clip --bin bench-hello 2>>"$log"
+      -p bench --no-default-features --bin bench-hello 2>>"$log"
     row "$label" "$dir/release" "$(($(date +%s) - start))"
   done
 fi
@@ -171,8 +177,9 @@ a busy machine slows both sides alike; absolute numbers are only indicative. Thi
 \`$invocation\`.$reused_note
 
 Reproduce: \`scripts/bench.sh\` (add \`--profiles\` for the release-profile table, \`--harvester\`
-for the origin bench, \`--quick\` for a short run; the script's header lists its settings). Pieces: \`cargo build --release -p create-clip -p list-clips -p process-harvested-clip -p bench\`,
-then \`target/release/lambda-bench cold --runs 15\`, \`target/release/lambda-bench list\`,
+for the origin bench, \`--quick\` for a short run; the script's header lists its settings). Pieces: \`cargo build --release -p create-clip -p list-clips -p process-harvested-clip\`
+(the functions alone, as \`sam build\` builds each), \`cargo build --release -p bench --no-default-features --bin bench-hello --bin bench-sdk\`,
+\`cargo build --release -p bench --bin lambda-bench\`, then \`target/release/lambda-bench cold --runs 15\`, \`target/release/lambda-bench list\`,
 \`cargo bench -p clips\`. Raw output: \`target/bench/\`.
 
 ## Artifact size
@@ -193,8 +200,7 @@ channel), list-clips \`events/api-list-clips.json\`, process-harvested-clip
 creates the VOD asset, writes PACKAGING); \`bench-hello\` (crates/bench) answers a fixed JSON.
 Budget: ≤ 2× hello for both. The *(attribution)* rows are \`bench-sdk\` (crates/bench), which
 adds the functions' start-up to hello one step at a time, to show where the difference goes.
-Rows marked *(before)* repeat a step with the functions' earlier choice, *(proposed)* with a
-change that was measured but not adopted.
+Rows marked *(before)* repeat a step with the functions' earlier choice.
 
 $(cat "$out/cold.md")
 
@@ -221,88 +227,94 @@ private to \`local-harvester\` and its demo channel holds only what it played si
 so the 1 h / 6 h / 24 h harvest budget cannot be measured from outside the crate;
 \`cargo bench -p local-harvester\` measures the live origin's playlist requests instead.
 EOF
-  cat <<'EOF'
+  # The functions' range of a cold-table column (× hello), and whether its worst meets 2×.
+  range() { # column
+    awk -F'|' -v c="$1" '$2 ~ /^ (create-clip|list-clips|process-harvested-clip) / { gsub(/ /, "", $c); print $c }' "$out/cold.md" \
+      | sort -n | sed -n '1p;$p' | paste -sd' ' | awk '{ printf "%s–%s× hello", $1, $2 }'
+  }
+  budget() { # column
+    awk -F'|' -v c="$1" '$2 ~ /^ (create-clip|list-clips|process-harvested-clip) / { gsub(/ /, "", $c); if ($c + 0 > 2) missed = 1 } END { print missed ? "**missed**" : "**met**" }' "$out/cold.md"
+  }
+  cat <<EOF
 
 ## What the numbers mean
 
-**Budgets.** Artifact size: **met** (3.5–3.7 MB zipped, down from 4.2–4.4 MB). Warm list ≤ 1.2×
-Query and a flat page: **met** (table above, unchanged by start-up work). Cold start ≤ 2× hello:
-**missed**, by 2.1–3.0 × hello (4.1–5.0× against 2×). Peak RSS ≤ 2× hello: **missed**, by
-0.2–0.33 × hello (2.20–2.33× against 2×).
+**Budgets.** Artifact size ≤ 5 MB: **met** (first table). Warm list ≤ 1.2× Query and a flat page:
+**met** (list table). Cold start (first response) ≤ 2× hello: $(budget 7) ($(range 7) in this run). Peak
+RSS ≤ 2× hello: $(budget 9) ($(range 9)). Why, and what is left, below.
+EOF
+  cat <<'EOF'
 
-**What changed, and what each bought.** Measured against the run before these changes (same
-harness, 21 runs; 2026-11-21 21:30 UTC): cold start × hello 4.89 → 4.10 (create-clip),
-4.63 → 4.22 (list-clips), 5.70 → 5.01 (process-harvested-clip); peak RSS × hello 2.80 → 2.33,
-2.65 → 2.20, 2.76 → 2.26. The *(before)* attribution rows measure each earlier choice in the same
-run as the new one:
+**What changed, and what each bought.** Against the run before these changes (same harness,
+21 runs, 2026-11-21 23:13 UTC, opt-level 3 and the SDK's default HTTPS client): cold start
+× hello 4.10 (create-clip), 4.22 (list-clips), 5.01 (process-harvested-clip); peak RSS × hello
+2.33, 2.20, 2.26 (8.2, 7.8, 8.0 MiB); binaries 8.7–9.1 MB, zips 3.5–3.7 MB. Now (both changes)
+the binaries are 5.0–5.4 MB, the zips 2.2–2.5 MB and peak RSS 7.1, 6.8, 7.0 MiB. The machine was
+busy with other builds during this run (hello's first response 6.1 ms against 2.6 ms then), which
+flatters the cold-start ratios; the side-by-side comparisons below measure each change.
 
-- **AWS set-up from the environment** (`clips::runtime::Aws`: region from `AWS_REGION`,
-  credentials from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, endpoint
-  overrides from `AWS_ENDPOINT_URL_<SERVICE>` then `AWS_ENDPOINT_URL`, behaviour version, retry
-  and timeout settings) instead of `aws_config::load_from_env`: the configuration step itself
-  falls from 3.1 ms and 2.1 MiB above the logging row to nothing measurable. Part of that was
-  `load_from_env` building its own HTTPS client (for IMDS and STS), which loads the root
-  certificates the SDK clients then need anyway, so the net saving up to a built DynamoDB client
-  is smaller (`… + DynamoDB client` against `… load_from_env`: about 0.4 ms and 0.3 MiB). The
-  functions no longer call aws-config's loader, so LTO drops it: each binary is 1.5–1.7 MB
-  smaller and its zip 0.6–0.7 MB smaller.
-- **current-thread runtime** in the three `main.rs`: about 0.2–0.5 ms and 0.3 MiB (`… one
-  GetItem` against `… multi-thread runtime (before)`); the functions serve one event at a time.
-- **`Targets` instead of `EnvFilter`** for the log levels: no measurable difference (the two
-  logging rows are within noise). Kept because it is the simpler filter for a level per module
-  and now also honours `AWS_LAMBDA_LOG_LEVEL` (Lambda's log-level setting) when `RUST_LOG` is
-  unset; the lines are the same flat JSON with `requestId`.
-- **A lazily built HTTPS connector** (evaluated, not adopted; `BENCH_HTTP=lazy`, the
-  *(proposed)* rows): the SDK's hyper client builds a connector, parsing every root certificate,
-  when each SDK client is built (`validate_base_client_config`), drops it, and builds another
-  for the first request. Skipping the first build takes init back to hello's level, but the
-  first request then pays for it: first response 7.5 → 7.1 ms, peak RSS 8.4 → 8.3 MiB. Every
-  function calls AWS in its first event, so on Lambda this only moves the cost; the small net gain
-  (one connector build instead of two) would need `aws-smithy-runtime-api` as a dependency of
-  `clips`.
+- **An explicit HTTPS client with compiled-in roots** (`clips::runtime::https_client`): rustls on
+  ring, trusting Mozilla's root set from `webpki-root-certs` (which holds the Amazon Trust Services
+  roots AWS's endpoints chain to), instead of the SDKs' default client (rustls on aws-lc-rs, the
+  platform's certificates read by rustls-native-certs from the bundle and every file of
+  `/etc/ssl/certs`). Certificates are verified as before, against a standard root set; only a
+  root added to the platform store alone (a TLS-intercepting proxy's) is no longer trusted. The
+  `… platform root certificates (before)` rows measure the old trust store on the same rustls
+  and ring in this run: building the DynamoDB client no longer reads ~290 files, which took
+  about 4 ms of init on this (busy) machine, but memory is the same or slightly higher (after one
+  GetItem 6.3 against 6.0 MiB): the SDK's trust store takes only PEM, so every connector build
+  (two per client: one when it is built, one for its first request) decodes and parses the 118
+  root certificates again, where the platform store is read and decoded once per process. Dropping
+  aws-lc-rs makes each binary about 2 MB smaller. Measured side by side (the earlier and the new
+  binaries alternated, 21 runs each, three times) first response × hello went from 3.1–5.8 to
+  2.5–4.0 and peak RSS was unchanged (8.4 → 8.5, 7.9 → 7.9, 8.1 → 8.1 MiB). The SDK crates'
+  `default-https-client` feature is off in the workspace; the local stack, the local harvester
+  and `lambda-bench` turn it on in their own `Cargo.toml`, and the functions, built on their own
+  as `sam build` builds them, link neither aws-lc nor the default client
+  (`cargo tree -e features -p create-clip -i aws-lc-rs` finds nothing). rustls-native-certs is
+  still linked, as aws-smithy-http-client depends on it unconditionally, but never called.
+- **`opt-level = "s"`** instead of 3 (root `Cargo.toml`): peak RSS 1.2–1.4 MiB lower for every
+  function (hello 0.2 MiB lower), binaries about 25 % smaller. Cold start × hello was compared
+  side by side with opt-level 3 on the same code, eight runs of 21 alternating: the medians were
+  2.69 / 3.35 / 3.47 against 2.84 / 3.06 / 3.44 (create-clip / list-clips /
+  process-harvested-clip), no change beyond the run-to-run noise, as expected of a start-up
+  dominated by set-up and I/O rather than code speed. The hot paths it may slow (the criterion
+  table, measured at opt-level 3) take microseconds against a round trip's milliseconds.
 
 **Where the rest goes.** Reading the attribution rows from the top:
 
-- *the binary itself*: bench-sdk with nothing set up answers as fast as hello but peaks at
-  1.56× hello's memory. A function-sized binary (8.7–9.7 MB: the SDKs, hyper, rustls on
-  aws-lc-rs, serde) carries about 16 600 relative relocations (hello: 2 200; 400 KB of
-  `.rela.dyn` read and 250 KB of `.data.rel.ro` written at load) and touches far more code pages
-  (the kernel maps them in 64 KB runs). That leaves a function 0.44 × hello of memory for all of
-  its work;
-- *the HTTPS connector*: building the DynamoDB client costs about 2.8 ms and 1.8 MiB, nearly
-  all of it rustls-native-certs reading the platform's root certificates (here the bundle and
-  every file of `/etc/ssl/certs`, some 290) and rustls parsing them into a root store;
-- *each request on a fresh connection*: one GetItem adds about 2.5 ms and 0.9 MiB (signing,
-  endpoint resolution, a new TCP connection, dynalite's own time in node). create-clip makes three
-  or four such calls in a row (the idempotency claim when a key is sent, PutItem,
-  CreateHarvestJob, UpdateItem) and process-harvested-clip three
-  (GetItem, CreateAsset, UpdateItem), which is why they sit above list-clips' single Query.
+- *the binary itself*: bench-sdk with nothing set up (built with the functions' dependency
+  features, so linked like one) answers about as fast as hello but peaks at about 1.4× hello's
+  memory: a function-sized binary (the SDKs, hyper, rustls, serde) carries several times hello's
+  relocations and touches far more code pages (the kernel maps them in 64 KB runs). That leaves a
+  function a little over half of hello's memory for all of its work;
+- *the HTTPS client*: building the DynamoDB client, which builds and drops a connector (rustls
+  configuration, all 118 root certificates parsed), costs about 0.7 MiB;
+- *each request on a fresh connection*: one GetItem adds about 6 ms and 0.5 MiB
+  (signing, endpoint resolution, a new TCP connection, dynalite's own time in node), and the
+  client builds its connector again for it. create-clip makes three or four such calls in a row
+  (the idempotency claim when a key is sent, PutItem, CreateHarvestJob, UpdateItem) and
+  process-harvested-clip three (GetItem, CreateAsset, UpdateItem), which is why they sit above
+  list-clips' single Query.
 
 So bench-sdk with the functions' set-up and a single GetItem, and no function code at all, is
-already 2.9× hello in first response and 2.4× in peak RSS: the cold-start budget cannot be met by
-a function that must make a round trip before it answers, and the memory budget is missed by
-what the binary's size and the root certificates cost before any request. What would close the
-remaining memory gap, in files this suite does not own:
-
-- `opt-level = "s"` in `[profile.release]` (root `Cargo.toml`): measured in the profile table
-  below (run before these changes) at about 1.2 MiB less peak RSS and 30 % smaller zips, at the
-  price of a slightly slower first response; on today's numbers that is about 2.0× hello;
-- rustls on ring and compiled-in webpki roots instead of aws-lc-rs and the platform store: a
-  smaller binary and no certificate files to read and parse. It needs the SDK crates' shared
-  `default-https-client` feature dropped from the workspace (the local harvester's conformance
-  tests build SDK clients that rely on it, so their owners must give those clients an HTTP
-  client), and an explicit HTTPS client in `clips::runtime` (new dependencies in
-  `crates/clips/Cargo.toml`).
+already 1.8× hello in first response and 1.9× in peak RSS: the cold-start budget cannot be met by
+a function that must make a round trip, often several, before it answers, and the memory budget
+is missed by what a binary of this size and one HTTPS connection cost before any function code
+runs. What would narrow it further: a trust store the SDK takes already parsed (its public
+builder takes PEM only, so the roots are parsed at each connector build; a custom `HttpClient`
+with hyper-rustls and `webpki-roots`' trust anchors would skip that, at the price of
+re-implementing the SDK client's timeouts, pooling and error classification), or fewer SDK
+clients per function.
 
 **Features.** Checked with `cargo tree -e features -p <function>`: the three SDKs have default
-features off (`rt-tokio`, `default-https-client`, `behavior-version-latest` only: no `sso`, no
-`credentials-process`), lambda_http has only `apigw_rest`, `apigw_http`, `tracing` and
-aws_lambda_events only `eventbridge` and `apigw`, except that lambda_http 1.x itself always turns
-on aws_lambda_events' `alb` and `vpc_lattice` (not switchable from here). aws-config is still a
-dependency of `clips` (for `SdkConfig` and the retry and timeout types) but its loader is no
-longer called, so none of it is linked beyond those types; aws-types would do instead. The
-workspace's tokio turns on `fs`, `signal`, `process` and `io-util` for every crate although only
-the local harvester and stack need them; moving those to those crates' own Cargo.toml saves
+features off (`rt-tokio`, `behavior-version-latest` only: no `sso`, no `credentials-process`, no
+default HTTPS client), aws-smithy-http-client only `rustls-ring`, lambda_http only `apigw_rest`,
+`apigw_http`, `tracing` and aws_lambda_events only `eventbridge` and `apigw`, except that
+lambda_http 1.x itself always turns on aws_lambda_events' `alb` and `vpc_lattice` (not switchable
+from here). aws-config is a dependency of `clips` only for `SdkConfig` and the retry and timeout
+types; its loader is not called. The workspace's tokio turns on `fs`, `signal`, `process` and
+`io-util` for every crate although only the local harvester and stack need them; that costs
 compile time, not bytes (LTO drops unused code).
 
 **List.** The handler's own work (parsing the query, mapping 25 items through serde_dynamo and
@@ -310,19 +322,15 @@ compile time, not bytes (LTO drops unused code).
 round trip of a millisecond or more, so it stays within 1.2×; the page cost does not grow with
 the competition because a page is one key-condition Query with `Limit`, never a scan.
 
-**Release profile.** Measured in the table below, one setting at a time, each row against a
-hello built with the same setting (rows are separate runs, not interleaved, so their cold-start
-columns carry more noise than the ratios above). On the run analysed for issue #6: `lto = false`
-(no cross-crate LTO with one codegen unit) made the functions' zips about 2 % *smaller* and
-hello's 22 % larger, and cold start no better; fat LTO buys hot-path speed, not size, for
-these SDK-heavy binaries. `opt-level = "s"` made every zip about 30 % smaller (≈ 2.9–3.1 MB) and
-cut peak RSS by about 1.2 MiB (fewer pages of code touched), at the price of a slightly slower
-first response; it is the one profile setting that moves a budget (RSS) at all, but not within
-2× hello. Kept: `opt-level = 3` (the first-response budget is already the tighter one).
-`strip` and `panic = "abort"` were not re-measured in that run (`PROFILE_VARIANTS="strip=none
-panic=unwind"` does); unstripped binaries carry their symbol tables, and unwinding adds tables
-and landing pads. Cold start is dominated by set-up and I/O, not by code speed, which is why no
-profile setting closes the cold-start gap.
+**Release profile.** What each setting buys is noted on `[profile.release]` in the root
+`Cargo.toml`. `bench.sh --profiles` measures each setting changed alone against the committed
+profile; on the run analysed for issue #6 (opt-level 3 then): `lto = false` made the functions'
+zips about 2 % *smaller* and hello's 22 % larger, and cold start no better; `opt-level = "s"`
+cut peak RSS by about 1.2 MiB and every zip by about 30 %, which this run confirmed on today's
+code (above) and adopted. `strip` and `panic = "abort"` were not re-measured
+(`PROFILE_VARIANTS="strip=none panic=unwind"` does); unstripped binaries carry their symbol
+tables, and unwinding adds tables and landing pads. Cold start is dominated by set-up and I/O,
+not by code speed, which is why no profile setting moves the cold-start ratio.
 EOF
   if [ -f "$out/profiles.md" ]; then
     if $profiles; then
