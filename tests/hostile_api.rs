@@ -59,6 +59,21 @@ struct Case {
     valid: bool,
 }
 
+impl Case {
+    /// A listing of `competition`'s clips with these query parameters.
+    fn list(competition: &str, pairs: &[(String, String)], routed: bool, valid: bool) -> Self {
+        Self {
+            method: "GET",
+            target: format!("/api/competitions/{competition}/clips?{}", encode_query(pairs)),
+            headers: Vec::new(),
+            body: Vec::new(),
+            members: Vec::new(),
+            routed,
+            valid,
+        }
+    }
+}
+
 /// Bytes as text, so a failing case reads as the request it was.
 impl std::fmt::Debug for Case {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -346,15 +361,7 @@ fn utf8_percent_encode(text: &str) -> String {
 }
 
 fn list_case() -> impl Strategy<Value = Case> {
-    (segment(), query()).prop_map(|((competition, routed), pairs)| Case {
-        method: "GET",
-        target: format!("/api/competitions/{competition}/clips?{}", encode_query(&pairs)),
-        headers: Vec::new(),
-        body: Vec::new(),
-        members: Vec::new(),
-        routed,
-        valid: false,
-    })
+    (segment(), query()).prop_map(|((competition, routed), pairs)| Case::list(&competition, &pairs, routed, false))
 }
 
 fn valid_list_case() -> impl Strategy<Value = Case> {
@@ -374,15 +381,7 @@ fn valid_list_case() -> impl Strategy<Value = Case> {
             pairs.push(("from".into(), from.to_rfc3339_opts(SecondsFormat::Secs, true)));
             pairs.push(("to".into(), (from + chrono::Duration::seconds(length)).to_rfc3339()));
         }
-        Case {
-            method: "GET",
-            target: format!("/api/competitions/{competition}/clips?{}", encode_query(&pairs)),
-            headers: Vec::new(),
-            body: Vec::new(),
-            members: Vec::new(),
-            routed: true,
-            valid: true,
-        }
+        Case::list(&competition, &pairs, true, true)
     })
 }
 
@@ -396,15 +395,7 @@ fn bounded_cursor_case() -> impl Strategy<Value = Case> {
         let mut pairs = vec![("cursor".to_owned(), cursor)];
         pairs.extend(from.map(|f| ("from".to_owned(), f)));
         pairs.extend(to.map(|t| ("to".to_owned(), t)));
-        Case {
-            method: "GET",
-            target: format!("/api/competitions/{competition}/clips?{}", encode_query(&pairs)),
-            headers: Vec::new(),
-            body: Vec::new(),
-            members: Vec::new(),
-            routed: true,
-            valid: false,
-        }
+        Case::list(&competition, &pairs, true, false)
     })
 }
 
