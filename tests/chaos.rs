@@ -247,42 +247,24 @@ async fn wait_until_settled(test: &TestStack, clips: &[(String, String)]) -> Vec
 
 /// Every harvest job's status, by id.
 async fn harvest_jobs(test: &TestStack) -> HashMap<String, String> {
-    let mut jobs = HashMap::new();
-    let mut token = None;
-    loop {
-        let page = test.clients.mediapackage.list_harvest_jobs().set_next_token(token).send().await;
-        let page = page.expect("ListHarvestJobs");
-        for job in page.harvest_jobs() {
+    let pages = test.clients.mediapackage.list_harvest_jobs().into_paginator().items().send();
+    let jobs = pages.collect::<Result<Vec<_>, _>>().await.expect("ListHarvestJobs");
+    jobs.into_iter()
+        .map(|job| {
             let status = job.status().map(|s| s.as_str().to_owned()).unwrap_or_default();
-            jobs.insert(job.id().unwrap_or_default().to_owned(), status);
-        }
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            return jobs;
-        }
-    }
+            (job.id.unwrap_or_default(), status)
+        })
+        .collect()
 }
 
 /// How many VOD assets each id has in the clips' packaging group.
 async fn asset_counts(test: &TestStack) -> HashMap<String, usize> {
+    let pages =
+        test.clients.vod.list_assets().packaging_group_id(stack::PACKAGING_GROUP_ID).into_paginator().items().send();
+    let assets = pages.collect::<Result<Vec<_>, _>>().await.expect("ListAssets");
     let mut counts = HashMap::new();
-    let mut token = None;
-    loop {
-        let page = test
-            .clients
-            .vod
-            .list_assets()
-            .packaging_group_id(stack::PACKAGING_GROUP_ID)
-            .set_next_token(token)
-            .send()
-            .await
-            .expect("ListAssets");
-        for asset in page.assets() {
-            *counts.entry(asset.id().unwrap_or_default().to_owned()).or_default() += 1;
-        }
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            return counts;
-        }
+    for asset in assets {
+        *counts.entry(asset.id.unwrap_or_default()).or_default() += 1;
     }
+    counts
 }
