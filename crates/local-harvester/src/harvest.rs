@@ -83,8 +83,20 @@ pub fn plan(buffer: &LiveBuffer, window: Window) -> Result<HarvestPlan, String> 
     };
     let tracks: Vec<Vec<LiveSegment>> =
         (0..buffer.renditions().len()).map(|r| buffer.segments(r).iter().filter(inside).cloned().collect()).collect();
-    if tracks.iter().any(|t| t.len() != reference.len()) {
-        return Err("The renditions of the stream do not all have content for the whole window".to_owned());
+    if let Some((index, track)) = tracks.iter().enumerate().find(|(_, t)| t.len() != reference.len()) {
+        let span = |t: &[LiveSegment]| match (t.first(), t.last()) {
+            (Some(a), Some(b)) => format!("from {} to {}", rfc3339(a.start), rfc3339(b.end())),
+            _ => "at all".to_owned(),
+        };
+        return Err(format!(
+            "The renditions of the stream do not all have content for the whole window: rendition {} has {} \
+             segments {} where rendition 1 has {} {}",
+            index + 1,
+            track.len(),
+            span(track),
+            reference.len(),
+            span(&tracks[0]),
+        ));
     }
     Ok(HarvestPlan { renditions: buffer.renditions().to_vec(), tracks })
 }

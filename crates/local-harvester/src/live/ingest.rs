@@ -724,9 +724,14 @@ async fn take_media(
                 .map(Some),
         };
         let discontinuity = segment.discontinuity || (broken && previous.is_some());
-        let start = match (segment.program_date_time, &previous) {
-            (Some(pdt), _) => pdt.to_utc(),
-            (None, Some(p)) if !discontinuity => p.end(),
+        let discontinuity_sequence =
+            previous.as_ref().map_or(0, |p| p.discontinuity_sequence) + u64::from(discontinuity);
+        let elsewhere =
+            buffer.read().unwrap_or_else(|e| e.into_inner()).start_elsewhere(index, sequence, discontinuity_sequence);
+        let start = match (elsewhere, segment.program_date_time, &previous) {
+            (Some(start), _, _) => start,
+            (None, Some(pdt), _) => pdt.to_utc(),
+            (None, None, Some(p)) if !discontinuity => p.end(),
             _ => now - TimeDelta::milliseconds(i64::from(duration_ms)),
         };
         let spooled = match (init, upload) {
@@ -736,8 +741,7 @@ async fn take_media(
                     start,
                     duration_ms,
                     discontinuity,
-                    discontinuity_sequence: previous.as_ref().map_or(0, |p| p.discontinuity_sequence)
-                        + u64::from(discontinuity),
+                    discontinuity_sequence,
                     bytes: SegmentBytes::Shared(Bytes::new()),
                     init,
                 };
@@ -753,6 +757,16 @@ async fn take_media(
             continue;
         };
         broken = false;
+        tracing::debug!(
+            channel = channel_id,
+            rendition = index + 1,
+            encoder_sequence,
+            sequence,
+            start = %live_segment.start,
+            duration_ms,
+            discontinuity,
+            "ingest: segment taken"
+        );
         previous = Some(live_segment.clone());
         taken.push(live_segment);
     }

@@ -221,6 +221,18 @@ impl LiveBuffer {
         self.tracks.iter().filter_map(|t| t.back().map(LiveSegment::end)).min()
     }
 
+    /// Where another rendition than `index` put segment `sequence` of discontinuity sequence
+    /// `discontinuity_sequence` on the channel's timeline. A segment number is one time span in
+    /// every rendition, but an encoder's renditions may stamp it with program date times a
+    /// segment or more apart (ffmpeg under load does); the first rendition to arrive sets it.
+    pub fn start_elsewhere(&self, index: usize, sequence: u64, discontinuity_sequence: u64) -> Option<DateTime<Utc>> {
+        (0..self.tracks.len())
+            .filter(|r| *r != index)
+            .filter_map(|r| self.segment(r, sequence))
+            .find(|s| s.discontinuity_sequence == discontinuity_sequence)
+            .map(|s| s.start)
+    }
+
     /// Rendition `index`'s segment `sequence`, if still buffered.
     pub fn segment(&self, index: usize, sequence: u64) -> Option<&LiveSegment> {
         let track = self.segments(index);
@@ -309,6 +321,16 @@ mod tests {
         assert!(buffer.segment(0, 4).is_some());
         assert!(buffer.segment(0, 1).is_none());
         assert!(buffer.segments(7).is_empty());
+    }
+
+    #[test]
+    fn a_segment_number_has_one_start_across_renditions() {
+        let mut buffer = LiveBuffer::new(vec![rendition(), rendition()], Duration::from_secs(60));
+        buffer.push(1, segment(7, 14_000, 2000));
+        assert_eq!(buffer.start_elsewhere(0, 7, 0), Some(segment(7, 14_000, 2000).start));
+        assert_eq!(buffer.start_elsewhere(1, 7, 0), None, "a rendition's own segment is not elsewhere");
+        assert_eq!(buffer.start_elsewhere(0, 8, 0), None);
+        assert_eq!(buffer.start_elsewhere(0, 7, 1), None, "another encoder session's segment 7");
     }
 
     #[test]

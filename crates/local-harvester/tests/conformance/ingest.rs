@@ -6,7 +6,7 @@ use std::process::Stdio;
 
 use aws_sdk_mediapackage as mp;
 use aws_sdk_mediapackage::types::{HlsPackage, Status};
-use chrono::{DateTime, FixedOffset, SecondsFormat, TimeDelta};
+use chrono::{DateTime, FixedOffset, SecondsFormat, SubsecRound, TimeDelta, Utc};
 use m3u8_rs::MediaPlaylist;
 use reqwest::StatusCode;
 use url::Url;
@@ -231,6 +231,74 @@ async fn an_encoder_pushes_a_live_channel_that_plays_and_harvests() {
         .await
         .unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    harvester.stop().await;
+}
+
+/// ffmpeg stamps each rendition's first segment with the wall clock when that rendition's
+/// segment is written, so under load one rendition's program date times can run a whole
+/// segment behind another's for the same content. The channel keeps one timeline: segment `n`
+/// starts where the first rendition to deliver it said, in every rendition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renditions_stamped_a_segment_apart_share_one_timeline() {
+    let harvester = Harvester::fresh(Vec::new()).await;
+    let client = harvester.live();
+    let (ingest, with_credentials) = ingest_channel(&client, "skewed").await;
+    let http = reqwest::Client::new();
+    let put = |file: &str, body: Vec<u8>| {
+        let request = http
+            .put(format!("{ingest}{file}"))
+            .basic_auth(with_credentials.username(), with_credentials.password())
+            .body(body);
+        async move { request.send().await.unwrap().error_for_status().unwrap() }
+    };
+    put(
+        ".m3u8",
+        b"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000\nchannel_0.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=300000\nchannel_1.m3u8\n"
+            .to_vec(),
+    )
+    .await;
+    let origin = Utc::now() - TimeDelta::seconds(60);
+    // The low rendition arrives first; the high one is stamped 2 s later for the same segments.
+    for (rendition, lag) in [(1, 0), (0, 2)] {
+        let mut playlist =
+            String::from("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n");
+        for k in 0..5 {
+            put(&format!("_{rendition}_{k:05}.ts"), [0x47u8; 188].repeat(10)).await;
+            let stamp = origin + TimeDelta::seconds(2 * k + lag);
+            playlist.push_str(&format!(
+                "#EXT-X-PROGRAM-DATE-TIME:{}\n#EXTINF:2.0,\nchannel_{rendition}_{k:05}.ts\n",
+                stamp.to_rfc3339_opts(SecondsFormat::Millis, true)
+            ));
+        }
+        put(&format!("_{rendition}.m3u8"), playlist.into_bytes()).await;
+    }
+
+    let high = media_playlist(&harvester, "out/v1/skewed-hls/index_1.m3u8").await;
+    let low = media_playlist(&harvester, "out/v1/skewed-hls/index_2.m3u8").await;
+    let stamps =
+        |media: &MediaPlaylist| media.segments.iter().map(|s| s.program_date_time.unwrap()).collect::<Vec<_>>();
+    assert_eq!(stamps(&high).len(), 5);
+    assert_eq!(stamps(&high), stamps(&low));
+    assert_eq!(stamps(&low)[0].to_utc(), origin.trunc_subsecs(3));
+
+    // 3 s into the low rendition's timeline: segments 1 and 2 of both renditions.
+    let start = origin + TimeDelta::seconds(3);
+    let status = harvest_from(
+        &client,
+        "skewed-hls",
+        "skewed-1",
+        rfc3339(start.fixed_offset()),
+        rfc3339((start + TimeDelta::seconds(2)).fixed_offset()),
+        "skewed/skewed-1/index.m3u8",
+    )
+    .await;
+    assert_eq!(status, Status::Succeeded);
+    let folder = harvester.data_dir.join("buckets/clips/skewed/skewed-1");
+    for rendition in ["index_1.m3u8", "index_2.m3u8"] {
+        let media = m3u8_rs::parse_media_playlist_res(&std::fs::read(folder.join(rendition)).unwrap()).unwrap();
+        let first = media.segments[0].program_date_time.unwrap().to_utc();
+        assert_eq!((media.segments.len(), first), (2, origin.trunc_subsecs(3) + TimeDelta::seconds(2)), "{rendition}");
+    }
     harvester.stop().await;
 }
 

@@ -59,8 +59,10 @@ impl Harvester {
 
     /// [`Harvester::start`], keeping the buckets in `s3` when given.
     pub async fn start_with_s3(data_dir: &Path, targets: Vec<Url>, s3: Option<S3Endpoint>) -> Self {
-        // Warnings (a failed harvest job says why only there) go with the test's output.
-        let _ = tracing_subscriber::fmt().with_test_writer().with_max_level(tracing::Level::WARN).try_init();
+        // Warnings (a failed harvest job says why only there) go with the test's output;
+        // RUST_LOG asks for more.
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter(filter).try_init();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let mut config = HarvesterConfig::new(data_dir, Url::parse(&format!("http://{address}/")).unwrap());
