@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the performance suite of issue #6 and writes docs/performance.md:
+# Runs the performance suite and writes docs/performance.md:
 #   artifact sizes (release, stripped, bootstrap zipped at -9), cold start and peak RSS against a
 #   minimal lambda_runtime function (lambda-bench cold), warm list-clips against a bare DynamoDB
 #   Query by competition size (lambda-bench list), the criterion benches of the hot paths, and,
@@ -222,10 +222,36 @@ $(cat "$out/list.md")
 
 $(cat "$out/criterion.md")
 
-The harvester's playlist cutting (\`harvest::plan\`, \`hls::media_playlist\`, \`LiveBuffer\`) is
-private to \`local-harvester\` and its demo channel holds only what it played since start-up,
-so the 1 h / 6 h / 24 h harvest budget cannot be measured from outside the crate;
-\`cargo bench -p local-harvester\` measures the live origin's playlist requests instead.
+EOF
+  cat <<'EOF'
+
+## Harvest and the live origin's memory
+
+`cargo bench -p local-harvester --bench harvest`, run on 2026-11-22 00:50 UTC and not repeated
+by this script (it takes about ten minutes; details in
+[the harvester's README](../crates/local-harvester/README.md#performance)) harvests 1 h, 6 h and
+24 h windows of three renditions of 2 s segments from a filled buffer into a folder bucket, plan
+and write, as a job does; each segment is one MPEG-TS packet, so it measures the per-segment cost.
+
+| window, three renditions | segments | harvest (criterion mean) | per segment |
+|---|---:|---:|---:|
+| 1 h | 5 400 | 0.37 s | 68 µs |
+| 6 h | 32 400 | 6.4 s | 198 µs |
+| 24 h | 129 600 | 25.0 s | 193 µs |
+
+Budget: "a 24 h window harvests in seconds, time linear in segments". **Linear: met** from 6 h on
+(193–198 µs a segment; the 1 h run's few files stay within the page cache's dirty budget).
+**Seconds: missed**, 25 s. Planning is milliseconds; the time is one file created per segment,
+and this machine's file system takes about 100 µs to create and write one small file even from a
+bare Python loop (`open`/`write`/`close` of 10 000 188-byte files), so 129 600 files cannot go
+below about 13 s here however the harvester issues them (16 writes at once measured no faster).
+Fewer, larger objects (byte ranges of one file per rendition, `EXT-X-BYTERANGE`) would cut it,
+at the price of a VOD layout unlike MediaPackage's one object per segment.
+
+**Memory per buffered segment** (growth of the resident set while a 14-day window of one
+rendition, 604 800 segments, is filled; printed by the same bench): 82 bytes for a demo segment,
+190 bytes for an ingested one (its bytes are spooled to disk; its path is on the heap). A 14-day
+startover window of three ingested renditions costs about 345 MB, a day about 25 MB.
 EOF
   # The functions' range of a cold-table column (× hello), and whether its worst meets 2×.
   range() { # column
@@ -241,71 +267,82 @@ EOF
 
 **Budgets.** Artifact size ≤ 5 MB: **met** (first table). Warm list ≤ 1.2× Query and a flat page:
 **met** (list table). Cold start (first response) ≤ 2× hello: $(budget 7) ($(range 7) in this run). Peak
-RSS ≤ 2× hello: $(budget 9) ($(range 9)). Why, and what is left, below.
+RSS ≤ 2× hello: $(budget 9) ($(range 9)). The start-up alone (first − warm response) is $(range 13).
+Why, and what is left, below.
 EOF
   cat <<'EOF'
 
 **What changed, and what each bought.** Against the run before these changes (same harness,
 21 runs, 2026-11-21 23:13 UTC, opt-level 3 and the SDK's default HTTPS client): cold start
 × hello 4.10 (create-clip), 4.22 (list-clips), 5.01 (process-harvested-clip); peak RSS × hello
-2.33, 2.20, 2.26 (8.2, 7.8, 8.0 MiB); binaries 8.7–9.1 MB, zips 3.5–3.7 MB. Now (both changes)
-the binaries are 5.0–5.4 MB, the zips 2.2–2.5 MB and peak RSS 7.1, 6.8, 7.0 MiB. The machine was
-busy with other builds during this run (hello's first response 6.1 ms against 2.6 ms then), which
-flatters the cold-start ratios; the side-by-side comparisons below measure each change.
+2.33, 2.20, 2.26 (8.2, 7.8, 8.0 MiB); binaries 8.7–9.1 MB, zips 3.5–3.7 MB. Each change below
+was measured against the code just before it, in the same harness.
 
-- **An explicit HTTPS client with compiled-in roots** (`clips::runtime::https_client`): rustls on
-  ring, trusting Mozilla's root set from `webpki-root-certs` (which holds the Amazon Trust Services
-  roots AWS's endpoints chain to), instead of the SDKs' default client (rustls on aws-lc-rs, the
-  platform's certificates read by rustls-native-certs from the bundle and every file of
-  `/etc/ssl/certs`). Certificates are verified as before, against a standard root set; only a
-  root added to the platform store alone (a TLS-intercepting proxy's) is no longer trusted. The
-  `… platform root certificates (before)` rows measure the old trust store on the same rustls
-  and ring in this run: building the DynamoDB client no longer reads ~290 files, which took
-  about 4 ms of init on this (busy) machine, but memory is the same or slightly higher (after one
-  GetItem 6.3 against 6.0 MiB): the SDK's trust store takes only PEM, so every connector build
-  (two per client: one when it is built, one for its first request) decodes and parses the 118
-  root certificates again, where the platform store is read and decoded once per process. Dropping
-  aws-lc-rs makes each binary about 2 MB smaller. Measured side by side (the earlier and the new
-  binaries alternated, 21 runs each, three times) first response × hello went from 3.1–5.8 to
-  2.5–4.0 and peak RSS was unchanged (8.4 → 8.5, 7.9 → 7.9, 8.1 → 8.1 MiB). The SDK crates'
-  `default-https-client` feature is off in the workspace; the local stack, the local harvester
-  and `lambda-bench` turn it on in their own `Cargo.toml`, and the functions, built on their own
-  as `sam build` builds them, link neither aws-lc nor the default client
+- **An explicit HTTPS client** (`clips::runtime::https_client`): rustls on ring instead of the
+  SDKs' default client (rustls on aws-lc-rs, trusting the platform's certificates, which
+  rustls-native-certs reads from the bundle and every file of `/etc/ssl/certs` at each
+  connector build). The `… platform root certificates (before)` rows keep that trust store on
+  the same rustls and ring in this run: building the DynamoDB client alone costs about 2.5 ms
+  of init for reading ~290 files. Dropping aws-lc-rs made each binary about 2 MB smaller. The
+  SDK crates' `default-https-client` feature is off in the workspace; the local stack, the local
+  harvester and `lambda-bench` turn it on in their own `Cargo.toml`, and the functions, built on
+  their own as `sam build` builds them, link neither aws-lc nor the default client
   (`cargo tree -e features -p create-clip -i aws-lc-rs` finds nothing). rustls-native-certs is
   still linked, as aws-smithy-http-client depends on it unconditionally, but never called.
+- **Only AWS's roots, compiled in** (`crates/clips/src/aws-roots.pem`, five certificates:
+  Amazon Root CA 1–4 and the Starfield Services root that cross-signs them). At first the client
+  trusted Mozilla's whole set (118 roots from `webpki-root-certs`), which the SDK's trust store
+  takes only as PEM: a 220 KB bundle built at start-up, then decoded and parsed again at every
+  connector build. The functions talk to DynamoDB and MediaPackage only, whose certificates
+  chain to Amazon Trust Services; trusting just those roots also leaves out every CA with no
+  business vouching for an AWS endpoint. A test checks that the five are in Mozilla's current
+  set. Peak RSS 6.8 / 6.6 / 6.7 → 6.4 / 6.2 / 6.4 MiB (create-clip / list-clips /
+  process-harvested-clip; runs of 01:39 and 01:58 UTC), zips about 90 KB smaller.
+- **No connector built early** (`BuiltOnFirstCall` in `clips::runtime`): the SDK asks its HTTP
+  client to validate the configuration whenever an SDK client is built, and the hyper client
+  answers by building a connector and dropping it (so that platform certificates load when the
+  client is built). That was one throwaway connector, every root parsed, per SDK client at every
+  cold start: two for create-clip, three for process-harvested-clip. The wrapper passes
+  connector requests on and skips the early one; a unit test counts it. With the PEM bundle
+  sized up front (it had been grown by doubling) it brought peak RSS from 7.1 / 6.8 / 7.0 MiB
+  (run of 00:11 UTC) to 6.8 / 6.6 / 6.7 MiB.
 - **`opt-level = "s"`** instead of 3 (root `Cargo.toml`): peak RSS 1.2–1.4 MiB lower for every
   function (hello 0.2 MiB lower), binaries about 25 % smaller. Cold start × hello was compared
-  side by side with opt-level 3 on the same code, eight runs of 21 alternating: the medians were
-  2.69 / 3.35 / 3.47 against 2.84 / 3.06 / 3.44 (create-clip / list-clips /
-  process-harvested-clip), no change beyond the run-to-run noise, as expected of a start-up
-  dominated by set-up and I/O rather than code speed. The hot paths it may slow (the criterion
-  table, measured at opt-level 3) take microseconds against a round trip's milliseconds.
+  side by side with opt-level 3 on the same code, eight runs of 21 alternating, with no change
+  beyond the run-to-run noise, as expected of a start-up dominated by set-up and I/O rather
+  than code speed. The hot paths it may slow (the criterion table, measured at opt-level 3)
+  take microseconds against a round trip's milliseconds.
+- *Measured and not adopted*: linking the functions as non-PIE executables
+  (`cargo:rustc-link-arg-bins=-no-pie`) spares the loader the 14 800 relocations of
+  `.data.rel.ro` and cut create-clip's peak RSS by another 0.3–0.4 MiB (7.0 → 6.6–6.7 MiB, two
+  A/B runs of 11). It gives up address randomisation of the executable itself, and whether
+  `cargo lambda build`'s zig linker takes the flag was not checked; the budget is met without it.
 
-**Where the rest goes.** Reading the attribution rows from the top:
+**Where the rest goes.** The *warm response* column serves a second event of the same kind to
+the same process; *first − warm* is what the cold start adds to the work itself (process start,
+set-up, first connections). Hello answers a warm event in 0.3 ms, so its first − warm is its
+whole start-up. The functions' start-up is of the same order (the last column: 1.0–2.7× over
+the last two runs, noisy because a few milliseconds of dynalite's own time go either way;
+list-clips varied most, 3.6 and 5.3 ms). The first-response budget is
+missed on the work more than on the start-up: the functions' warm responses
+are 2–4 ms, one to three round trips to dynalite (node) and the harvester, each about as long
+as hello's entire cold start here. A function that must make a round trip before it answers
+cannot come within 2× of a process that answers from memory on this harness. Reading the
+attribution rows from the top:
 
 - *the binary itself*: bench-sdk with nothing set up (built with the functions' dependency
   features, so linked like one) answers about as fast as hello but peaks at about 1.4× hello's
   memory: a function-sized binary (the SDKs, hyper, rustls, serde) carries several times hello's
-  relocations and touches far more code pages (the kernel maps them in 64 KB runs). That leaves a
-  function a little over half of hello's memory for all of its work;
-- *the HTTPS client*: building the DynamoDB client, which builds and drops a connector (rustls
-  configuration, all 118 root certificates parsed), costs about 0.7 MiB;
-- *each request on a fresh connection*: one GetItem adds about 6 ms and 0.5 MiB
-  (signing, endpoint resolution, a new TCP connection, dynalite's own time in node), and the
-  client builds its connector again for it. create-clip makes three or four such calls in a row
-  (the idempotency claim when a key is sent, PutItem, CreateHarvestJob, UpdateItem) and
-  process-harvested-clip three (GetItem, CreateAsset, UpdateItem), which is why they sit above
+  relocations and touches far more code pages. That leaves a function a little over half of
+  hello's memory for all of its work;
+- *the AWS set-up and a DynamoDB client*: about 0.3 MiB and no measurable time, as no connector
+  is built before the first request;
+- *the first request*: one GetItem adds about 2 ms and 0.4 MiB over the client alone (the
+  connector with its five roots, signing, endpoint resolution, a new TCP connection, and
+  dynalite's own time, the 1.2 ms a warm GetItem also takes). create-clip makes two or three
+  calls (the idempotency claim when a key is sent, PutItem, CreateHarvestJob) and
+  process-harvested-clip three (GetItem, CreateAsset, PutItem), which is why they sit above
   list-clips' single Query.
-
-So bench-sdk with the functions' set-up and a single GetItem, and no function code at all, is
-already 1.8× hello in first response and 1.9× in peak RSS: the cold-start budget cannot be met by
-a function that must make a round trip, often several, before it answers, and the memory budget
-is missed by what a binary of this size and one HTTPS connection cost before any function code
-runs. What would narrow it further: a trust store the SDK takes already parsed (its public
-builder takes PEM only, so the roots are parsed at each connector build; a custom `HttpClient`
-with hyper-rustls and `webpki-roots`' trust anchors would skip that, at the price of
-re-implementing the SDK client's timeouts, pooling and error classification), or fewer SDK
-clients per function.
 
 **Features.** Checked with `cargo tree -e features -p <function>`: the three SDKs have default
 features off (`rt-tokio`, `behavior-version-latest` only: no `sso`, no `credentials-process`, no
@@ -324,20 +361,17 @@ the competition because a page is one key-condition Query with `Limit`, never a 
 
 **Release profile.** What each setting buys is noted on `[profile.release]` in the root
 `Cargo.toml`. `bench.sh --profiles` measures each setting changed alone against the committed
-profile; on the run analysed for issue #6 (opt-level 3 then): `lto = false` made the functions'
+profile; on an earlier run (opt-level 3 then): `lto = false` made the functions'
 zips about 2 % *smaller* and hello's 22 % larger, and cold start no better; `opt-level = "s"`
-cut peak RSS by about 1.2 MiB and every zip by about 30 %, which this run confirmed on today's
-code (above) and adopted. `strip` and `panic = "abort"` were not re-measured
+cut peak RSS by about 1.2 MiB and every zip by about 30 %, which a later run confirmed
+(above), and it was adopted. `strip` and `panic = "abort"` were not re-measured
 (`PROFILE_VARIANTS="strip=none panic=unwind"` does); unstripped binaries carry their symbol
 tables, and unwinding adds tables and landing pads. Cold start is dominated by set-up and I/O,
 not by code speed, which is why no profile setting moves the cold-start ratio.
 EOF
-  if [ -f "$out/profiles.md" ]; then
-    if $profiles; then
-      when="with the same harness ($RUNS runs)"
-    else
-      when="with the same harness, in the run of $(date -u -r "$out/profiles.md" '+%Y-%m-%d %H:%M UTC') (not re-measured by this one: the numbers are of the code of that time)"
-    fi
+  # A profile table of an earlier run would describe another profile and other code.
+  if $profiles && [ -f "$out/profiles.md" ]; then
+    when="with the same harness ($RUNS runs)"
     cat <<EOF
 
 ## Release profile: what each setting buys

@@ -7,7 +7,10 @@
 //! - *first response*: from `FunctionHost::start` to the response of the first invocation;
 //! - *peak RSS*: `VmHWM` of the function process, read from `/proc` after the response while the
 //!   process waits for its next event (the host does not expose its children's pids, so the
-//!   bench finds its own child running that binary).
+//!   bench finds its own child running that binary);
+//! - *warm response*: a second event of the same kind (a fresh clip for process-harvested-clip),
+//!   served by the same process. First response less warm response is what the cold start adds
+//!   to the work itself: process start, set-up, first connections.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -67,6 +70,7 @@ fn probes(attribution: bool) -> Vec<Probe> {
 struct Sample {
     init: Duration,
     first_response: Duration,
+    warm_response: Duration,
     peak_rss_kib: u64,
 }
 
@@ -76,6 +80,7 @@ pub struct ColdResult {
     pub runs: usize,
     pub init_ms: f64,
     pub first_response_ms: f64,
+    pub warm_response_ms: f64,
     pub peak_rss_kib: f64,
     /// What the first run answered (status code, or the error), to show the path measured.
     pub answer: String,
@@ -99,10 +104,11 @@ pub async fn measure(
     let store = DynamoClips::new(services.clients.dynamodb.clone(), TABLE);
     for run in 0..runs {
         for (index, probe) in probes.iter().enumerate() {
-            let event = event_for(probe.event, events_dir, &store).await?;
+            let events =
+                [event_for(probe.event, events_dir, &store).await?, event_for(probe.event, events_dir, &store).await?];
             let mut env = services.function_env();
             env.extend(probe.env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-            let (sample, answer) = cold_invocation(probe.label, &bin_dir.join(probe.binary), env, event).await?;
+            let (sample, answer) = cold_invocation(probe.label, &bin_dir.join(probe.binary), env, events).await?;
             if run == 0 {
                 answers[index] = answer;
             }
@@ -118,6 +124,7 @@ pub async fn measure(
             runs: samples.len(),
             init_ms: median(&samples.iter().map(|s| millis(s.init)).collect::<Vec<_>>()),
             first_response_ms: median(&samples.iter().map(|s| millis(s.first_response)).collect::<Vec<_>>()),
+            warm_response_ms: median(&samples.iter().map(|s| millis(s.warm_response)).collect::<Vec<_>>()),
             #[allow(clippy::cast_precision_loss)] // KiB counts far below 2^52
             peak_rss_kib: median(&samples.iter().map(|s| s.peak_rss_kib as f64).collect::<Vec<_>>()),
             answer,
@@ -168,7 +175,7 @@ async fn cold_invocation(
     name: &str,
     binary: &Path,
     env: Vec<(String, String)>,
-    event: Bytes,
+    [first, second]: [Bytes; 2],
 ) -> Result<(Sample, String)> {
     if !binary.exists() {
         bail!("{} is missing: build it with `cargo build --release` first", binary.display());
@@ -179,10 +186,14 @@ async fn cold_invocation(
     spec.env = env;
     let started = Instant::now();
     let host = FunctionHost::start(spec).await?;
-    let invocation = host.invoke(event).await;
+    let invocation = host.invoke(first).await;
     let first_response = started.elapsed();
     let peak = child_running(binary).and_then(peak_rss_kib);
+    let warm_started = Instant::now();
+    let warm = host.invoke(second).await;
+    let warm_response = warm_started.elapsed();
     host.shutdown().await;
+    warm.with_context(|| format!("{name} did not answer a second event"))?;
     let invocation = invocation?;
     let init = invocation.timings.init.context("the first invocation reports no init time")?;
     let peak_rss_kib = peak.with_context(|| format!("cannot read the peak RSS of {name}"))?;
@@ -193,7 +204,7 @@ async fn cold_invocation(
             .map_or_else(|| "response".to_owned(), |status| format!("HTTP {status}")),
         Outcome::FunctionError(err) => format!("error {}", err.error_type),
     };
-    Ok((Sample { init, first_response, peak_rss_kib }, answer))
+    Ok((Sample { init, first_response, warm_response, peak_rss_kib }, answer))
 }
 
 /// The pid of this process's child that runs `binary`.
@@ -219,9 +230,11 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
 /// The markdown table of `results` (hello first) with each budget's ratio.
 pub fn report(results: &[ColdResult]) -> String {
     let Some(hello) = results.iter().find(|r| r.name == HELLO) else { return String::new() };
+    let start_up = |r: &ColdResult| r.first_response_ms - r.warm_response_ms;
     let mut out = String::from(
-        "| binary | runs | answer | init (ms) | first response (ms) | × hello | peak RSS (MiB) | × hello | budgets (≤ 2×) |\n\
-         |---|---:|---|---:|---:|---:|---:|---:|---|\n",
+        "| binary | runs | answer | init (ms) | first response (ms) | × hello | peak RSS (MiB) | × hello | budgets (≤ 2×) \
+         | warm response (ms) | first − warm (ms) | × hello |\n\
+         |---|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|\n",
     );
     for r in results {
         let time_ratio = r.first_response_ms / hello.first_response_ms;
@@ -234,7 +247,7 @@ pub fn report(results: &[ColdResult]) -> String {
             format!("cold start {}, RSS {}", verdict(time_ratio, 2.0), verdict(rss_ratio, 2.0))
         };
         out.push_str(&format!(
-            "| {} | {} | {} | {:.1} | {:.1} | {:.2} | {:.1} | {:.2} | {} |\n",
+            "| {} | {} | {} | {:.1} | {:.1} | {:.2} | {:.1} | {:.2} | {} | {:.1} | {:.1} | {:.2} |\n",
             r.name,
             r.runs,
             r.answer,
@@ -243,7 +256,10 @@ pub fn report(results: &[ColdResult]) -> String {
             time_ratio,
             r.peak_rss_kib / 1024.0,
             rss_ratio,
-            budgets
+            budgets,
+            r.warm_response_ms,
+            start_up(r),
+            start_up(r) / start_up(hello),
         ));
     }
     out

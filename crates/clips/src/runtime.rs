@@ -8,11 +8,13 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider, SharedHttpClient};
+use aws_sdk_dynamodb::config::{
+    Credentials, HttpClient, RuntimeComponents, SharedCredentialsProvider, SharedHttpClient,
+};
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{HttpConnectorSettings, SharedHttpConnector};
 use serde_json::Value;
 use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
@@ -306,18 +308,26 @@ impl Aws {
     }
 }
 
-/// The HTTPS client every SDK client of a function shares: rustls on ring, trusting the Mozilla
-/// root certificates compiled into the binary.
+/// The HTTPS client every SDK client of a function shares: rustls on ring, trusting only the
+/// roots AWS's service endpoints chain to, compiled into the binary (`aws-roots.pem`: Amazon
+/// Root CA 1 to 4 of Amazon Trust Services, and the Starfield Services root that cross-signs
+/// them for older clients).
 ///
 /// The SDK's default client reads the platform's root certificates (a bundle and every file of
 /// `/etc/ssl/certs`) each time a connector is built, which was the largest part of building a
 /// client at a cold start, and links aws-lc-rs beside the ring that rustls would need anyway.
-/// Certificates are still verified, against Mozilla's root set (the one browsers use), which
-/// holds the Amazon Trust Services roots AWS's endpoints chain to; what is lost is trusting a
-/// root added to the platform's store only (a TLS-intercepting proxy's, say). The set is as
-/// fresh as the `webpki-root-certs` release in Cargo.lock.
+/// A function talks to DynamoDB and MediaPackage only, so trusting the five roots their
+/// certificates chain to, rather than the hundred-odd of a browser's set, verifies every
+/// connection it makes, leaves out every CA that has no business vouching for an AWS endpoint,
+/// and costs a few kilobytes to parse at the first connection instead of a quarter of a
+/// megabyte. An endpoint override to an HTTPS server with another CA (`AWS_ENDPOINT_URL_*`) is
+/// refused; the local stack's endpoints are plain HTTP.
 fn https_client() -> SharedHttpClient {
-    let trust = TrustStore::empty().with_native_roots(false).with_pem_certificate(mozilla_roots_pem());
+    SharedHttpClient::new(BuiltOnFirstCall(hyper_client()))
+}
+
+fn hyper_client() -> SharedHttpClient {
+    let trust = TrustStore::empty().with_native_roots(false).with_pem_certificate(AWS_ROOTS_PEM);
     let tls = TlsContext::builder().with_trust_store(trust).build().expect("a TLS context without extra names builds");
     aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
@@ -325,15 +335,25 @@ fn https_client() -> SharedHttpClient {
         .build_https()
 }
 
-/// The compiled-in roots as one PEM bundle, the only form the SDK's trust store takes.
-fn mozilla_roots_pem() -> Vec<u8> {
-    let mut pem = String::new();
-    for cert in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
-        pem.push_str("-----BEGIN CERTIFICATE-----\n");
-        pem.push_str(&STANDARD.encode(cert));
-        pem.push_str("\n-----END CERTIFICATE-----\n");
+const AWS_ROOTS_PEM: &[u8] = include_bytes!("aws-roots.pem");
+
+/// The SDK's hyper client, less its early connector. Every SDK client built on it asks it to
+/// validate the configuration, and it answers by building a connector and dropping it, so that
+/// platform certificates are read when a client is built rather than at its first request. With
+/// compiled-in roots there is nothing to read early, and each of those connectors parsed all the
+/// root certificates for nothing: one per SDK client, at every cold start. The connector a
+/// request needs is built on the first call and then shared by every client, as before.
+#[derive(Debug)]
+struct BuiltOnFirstCall(SharedHttpClient);
+
+impl HttpClient for BuiltOnFirstCall {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
     }
-    pem.into_bytes()
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 /// Stops the cold start with the setting's name when the configuration is incomplete.
@@ -351,6 +371,11 @@ pub fn config_or_exit<T>(config: Result<T, ConfigError>) -> Result<T, lambda_run
 mod tests {
     use std::io::Write;
     use std::sync::{Arc, Mutex};
+
+    use aws_sdk_dynamodb::config::{ConfigBag, RuntimeComponentsBuilder};
+    use aws_smithy_runtime_api::box_error::BoxError;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
 
     use super::*;
 
@@ -413,17 +438,59 @@ mod tests {
     }
 
     #[test]
-    fn the_https_client_trusts_every_compiled_in_root() {
-        let pem = String::from_utf8(mozilla_roots_pem()).unwrap();
-        let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS;
-        assert!(roots.len() > 100, "{} roots", roots.len());
-        assert_eq!(pem.matches("-----BEGIN CERTIFICATE-----").count(), roots.len());
-        let first = pem.lines().nth(1).unwrap();
-        assert_eq!(STANDARD.decode(first).unwrap(), roots[0].as_ref());
-        // Building a client builds a connector, which parses every root and panics on one it cannot.
-        let aws = Aws::from_source(&lambda_env(&[]), CallPolicy::INTERACTIVE).unwrap();
-        assert!(aws.sdk.http_client().is_some());
-        let _ = aws.dynamodb();
+    fn the_https_client_trusts_the_aws_roots_of_the_mozilla_set() {
+        let pem = std::str::from_utf8(AWS_ROOTS_PEM).unwrap();
+        let roots: Vec<Vec<u8>> = pem
+            .split("-----BEGIN CERTIFICATE-----")
+            .skip(1)
+            .map(|block| {
+                let body = block.split("-----END CERTIFICATE-----").next().unwrap();
+                STANDARD.decode(body.split_whitespace().collect::<String>()).unwrap()
+            })
+            .collect();
+        assert_eq!(roots.len(), 5);
+        let mozilla = webpki_root_certs::TLS_SERVER_ROOT_CERTS;
+        for root in &roots {
+            assert!(mozilla.iter().any(|m| m.as_ref() == root.as_slice()), "a root outside Mozilla's current set");
+        }
+        // The SDK's early connector parses every root, and panics on one it cannot.
+        let validated =
+            hyper_client().validate_base_client_config(&RuntimeComponentsBuilder::new("test"), &ConfigBag::base());
+        assert!(validated.is_ok(), "{validated:?}");
+    }
+
+    /// Counts the SDK's requests for an early connector.
+    #[derive(Debug, Default)]
+    struct EarlyConnectors(Arc<Mutex<usize>>);
+
+    impl HttpClient for EarlyConnectors {
+        fn http_connector(&self, _: &HttpConnectorSettings, _: &RuntimeComponents) -> SharedHttpConnector {
+            unreachable!("building a client makes no request")
+        }
+
+        fn validate_base_client_config(&self, _: &RuntimeComponentsBuilder, _: &ConfigBag) -> Result<(), BoxError> {
+            *self.0.lock().unwrap() += 1;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn building_the_clients_builds_no_connector() {
+        let early = EarlyConnectors::default();
+        let asked = Arc::clone(&early.0);
+        let build = |client: SharedHttpClient| {
+            aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::Config::builder()
+                    .behavior_version_latest()
+                    .region(Region::new("eu-west-1"))
+                    .http_client(client)
+                    .build(),
+            )
+        };
+        build(SharedHttpClient::new(EarlyConnectors(Arc::clone(&asked))));
+        assert_eq!(*asked.lock().unwrap(), 1, "the SDK asks its HTTP client for an early connector");
+        build(SharedHttpClient::new(BuiltOnFirstCall(SharedHttpClient::new(early))));
+        assert_eq!(*asked.lock().unwrap(), 1, "ours does not pass the request on");
     }
 
     #[test]
