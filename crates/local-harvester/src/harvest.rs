@@ -128,16 +128,18 @@ pub async fn write(buckets: &Storage, destination: &S3Object, plan: &HarvestPlan
             let k = inits.iter().position(|id| *id == init.id).unwrap_or_default();
             format!("{stem}_{}_init_{k}.mp4", index + 1)
         };
-        let mut written_inits = Vec::new();
+        let mut files = Vec::with_capacity(track.len() + inits.len());
+        let mut inits_listed = Vec::new();
         for segment in track {
             if let Some(init) = &segment.init
-                && !written_inits.contains(&init.id)
+                && !inits_listed.contains(&init.id)
             {
-                buckets.put_segment(&beside(init_name(init)), &init.bytes).await?;
-                written_inits.push(init.id);
+                files.push((beside(init_name(init)), init.bytes.clone()));
+                inits_listed.push(init.id);
             }
-            buckets.put_segment(&beside(segment_name(segment)), &segment.bytes).await?;
+            files.push((beside(segment_name(segment)), segment.bytes.clone()));
         }
+        buckets.put_segments(files).await?;
         let media = hls::media_playlist(track, false, segment_name, init_name);
         buckets.put(&beside(media_name(stem, index)), hls::render(&Playlist::MediaPlaylist(media))).await?;
     }

@@ -68,14 +68,15 @@ impl SegmentBytes {
         }
     }
 
-    /// Writes the segment to `destination`, copying files without loading them.
+    /// Writes the segment to `destination`, copying files without loading them; blocks, for a
+    /// caller writing many on a blocking thread.
     ///
     /// # Errors
     /// Reading the spooled file or writing `destination` fails.
-    pub async fn write_to(&self, destination: &Path) -> std::io::Result<()> {
+    pub fn write_blocking(&self, destination: &Path) -> std::io::Result<()> {
         match self {
-            Self::Shared(bytes) => tokio::fs::write(destination, bytes).await,
-            Self::File(path) => tokio::fs::copy(path, destination).await.map(|_| ()),
+            Self::Shared(bytes) => std::fs::write(destination, bytes),
+            Self::File(path) => std::fs::copy(path, destination).map(|_| ()),
         }
     }
 }
