@@ -25,6 +25,7 @@
 mod api;
 #[doc(hidden)]
 pub mod bench;
+mod body;
 mod config;
 mod error;
 mod events;

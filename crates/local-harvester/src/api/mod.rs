@@ -17,7 +17,6 @@ pub mod tags;
 use std::collections::{BTreeMap, HashMap};
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{Method, Uri};
@@ -27,6 +26,7 @@ use serde::de::DeserializeOwned;
 use tower_http::trace::TraceLayer;
 
 use self::error::ApiError;
+use crate::body::{self, BodyError};
 use crate::server::Ctx;
 use crate::{live, vod};
 
@@ -71,6 +71,11 @@ async fn unknown_operation(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(format!("No operation is served at {method} {}", uri.path()))
 }
 
+/// The largest API request body read: the operations' JSON is a few kilobytes at most.
+const MAX_REQUEST_BYTES: usize = 2 << 20;
+/// How much of a larger one is read (and dropped) so the client hears the refusal.
+const MAX_DRAINED_BYTES: usize = 32 << 20;
+
 /// A JSON request body whose problems are reported the AWS way (422 naming the field), where
 /// axum's own `Json` would answer 400/415 in plain text. An empty body counts as `{}`.
 pub struct AwsJson<T>(pub T);
@@ -78,10 +83,16 @@ pub struct AwsJson<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AwsJson<T> {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|e| ApiError::invalid(format!("Cannot read the request body: {e}")))?;
+    async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
+        let (parts, body) = request.into_parts();
+        let bytes = body::read_limited(&parts.headers, body, MAX_REQUEST_BYTES, MAX_DRAINED_BYTES).await.map_err(
+            |e| match e {
+                BodyError::TooLarge => {
+                    ApiError::invalid(format!("The request body is larger than {MAX_REQUEST_BYTES} bytes"))
+                }
+                BodyError::CutOff(cause) => ApiError::invalid(format!("Cannot read the request body: {cause}")),
+            },
+        )?;
         let body: &[u8] = if bytes.is_empty() { b"{}" } else { &bytes };
         serde_json::from_slice(body).map(AwsJson).map_err(|e| ApiError::invalid(format!("Invalid request body: {e}")))
     }

@@ -31,7 +31,6 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, TimeDelta, Utc};
-use http_body_util::BodyExt;
 use m3u8_rs::{MasterPlaylist, MediaPlaylist, Playlist};
 
 use bytes::Bytes;
@@ -39,6 +38,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth;
 use super::{InitSegment, LiveBuffer, LiveSegment, Rendition, SegmentBytes, retention_for};
+use crate::body::{self, BodyError};
 use crate::hls;
 use crate::model::ChannelSource;
 use crate::server::{Context, Ctx};
@@ -457,34 +457,13 @@ async fn authorize(
 }
 
 /// Reads an upload of at most `limit` bytes. A body that breaks off is refused as truncated.
-///
-/// An oversized body is read to its end (up to [`MAX_DRAINED_BYTES`]) before the refusal, so
-/// the client, still sending, receives the 413 instead of a broken pipe.
-async fn read_body(headers: &HeaderMap, mut body: Body, limit: usize, path: &str) -> Result<Vec<u8>, IngestError> {
-    let too_large =
-        || IngestError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("'{path}' is larger than {limit} bytes"));
-    let declared =
-        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_DRAINED_BYTES as u64) {
-        return Err(too_large());
-    }
-    let mut bytes = Vec::new();
-    let mut received = 0usize;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| IngestError::bad_request(format!("'{path}' upload was cut off: {e}")))?;
-        if let Some(data) = frame.data_ref() {
-            received += data.len();
-            if received > MAX_DRAINED_BYTES {
-                return Err(too_large());
-            }
-            if received <= limit {
-                bytes.extend_from_slice(data);
-            }
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize, path: &str) -> Result<Vec<u8>, IngestError> {
+    let bytes = body::read_limited(headers, body, limit, MAX_DRAINED_BYTES).await.map_err(|e| match e {
+        BodyError::TooLarge => {
+            IngestError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("'{path}' is larger than {limit} bytes"))
         }
-    }
-    if received > limit {
-        return Err(too_large());
-    }
+        BodyError::CutOff(cause) => IngestError::bad_request(format!("'{path}' upload was cut off: {cause}")),
+    })?;
     if bytes.is_empty() {
         return Err(IngestError::bad_request(format!("'{path}' is empty")));
     }
