@@ -35,7 +35,7 @@ RUNS=${RUNS:-15}
 LIST_SIZES=${LIST_SIZES:-100,10000,100000}
 SEED_BUDGET=${SEED_BUDGET:-120}
 LIST_ITERATIONS=${LIST_ITERATIONS:-200}
-invocation="RUNS=$RUNS LIST_SIZES=$LIST_SIZES SEED_BUDGET=$SEED_BUDGET LIST_ITERATIONS=$LIST_ITERATIONS${PROFILE_VARIANTS:+ PROFILE_VARIANTS=\"$PROFILE_VARIANTS\"}${PROFILE_BUILD:+ PROFILE_BUILD=$PROFILE_BUILD} scripts/bench.sh $*"
+invocation="RUNS=$RUNS LIST_SIZES=$LIST_SIZES SEED_BUDGET=$SEED_BUDGET LIST_ITERATIONS=$LIST_ITERATIONS${PROFILE_VARIANTS:+ PROFILE_VARIANTS=\"$PROFILE_VARIANTS\"}${PROFILE_BUILD:+ PROFILE_BUILD=$PROFILE_BUILD} scripts/bench.sh${*:+ $*}"
 FUNCTIONS=(create-clip list-clips process-harvested-clip)
 # The functions as they ship: built without the bench, whose harness (the local stack and
 # harvester) switches on the SDKs' default HTTPS client, which cargo would then link into them
@@ -300,7 +300,7 @@ was measured against the code just before it, in the same harness.
   chain to Amazon Trust Services; trusting just those roots also leaves out every CA with no
   business vouching for an AWS endpoint. A test checks that the five are in Mozilla's current
   set. Peak RSS 6.8 / 6.6 / 6.7 → 6.4 / 6.2 / 6.4 MiB (create-clip / list-clips /
-  process-harvested-clip; runs of 01:39 and 01:58 UTC), zips about 90 KB smaller.
+  process-harvested-clip; runs of 01:39 and 01:47 UTC), zips about 90 KB smaller.
 - **No connector built early** (`BuiltOnFirstCall` in `clips::runtime`): the SDK asks its HTTP
   client to validate the configuration whenever an SDK client is built, and the hyper client
   answers by building a connector and dropping it (so that platform certificates load when the
@@ -313,8 +313,9 @@ was measured against the code just before it, in the same harness.
   function (hello 0.2 MiB lower), binaries about 25 % smaller. Cold start × hello was compared
   side by side with opt-level 3 on the same code, eight runs of 21 alternating, with no change
   beyond the run-to-run noise, as expected of a start-up dominated by set-up and I/O rather
-  than code speed. The hot paths it may slow (the criterion table, measured at opt-level 3)
-  take microseconds against a round trip's milliseconds.
+  than code speed. The hot paths it slows take microseconds against a round trip's
+  milliseconds: rendering a page of 25 clips went from 11.8 µs to 18.7 µs (the criterion table,
+  now at opt-level s), parsing a harvest event from 1.3 to 2.1 µs.
 - *Measured and not adopted*: linking the functions as non-PIE executables
   (`cargo:rustc-link-arg-bins=-no-pie`) spares the loader the 14 800 relocations of
   `.data.rel.ro` and cut create-clip's peak RSS by another 0.3–0.4 MiB (7.0 → 6.6–6.7 MiB, two
@@ -324,9 +325,9 @@ was measured against the code just before it, in the same harness.
 **Where the rest goes.** The *warm response* column serves a second event of the same kind to
 the same process; *first − warm* is what the cold start adds to the work itself (process start,
 set-up, first connections). Hello answers a warm event in 0.3 ms, so its first − warm is its
-whole start-up. The functions' start-up is of the same order (the last column: 1.0–2.7× over
-the last two runs, noisy because a few milliseconds of dynalite's own time go either way;
-list-clips varied most, 3.6 and 5.3 ms). The first-response budget is
+whole start-up. The functions' start-up is of the same order (the last column; 0.96–2.70× over
+the three runs of 01:47, 01:52 and 02:41 UTC, noisy because a millisecond or two of dynalite's
+own time goes either way). The first-response budget is
 missed on the work more than on the start-up: the functions' warm responses
 are 2–4 ms, one to three round trips to dynalite (node) and the harvester, each about as long
 as hello's entire cold start here. A function that must make a round trip before it answers
