@@ -128,14 +128,15 @@ pub async fn write(buckets: &Storage, destination: &S3Object, plan: &HarvestPlan
             let k = inits.iter().position(|id| *id == init.id).unwrap_or_default();
             format!("{stem}_{}_init_{k}.mp4", index + 1)
         };
+        // Each initialisation segment goes before the first segment that needs it: the first
+        // time an id is met it is the next one of `inits`, which is in that order.
         let mut files = Vec::with_capacity(track.len() + inits.len());
-        let mut inits_listed = Vec::new();
+        let mut unwritten_inits = inits.iter().peekable();
         for segment in track {
             if let Some(init) = &segment.init
-                && !inits_listed.contains(&init.id)
+                && unwritten_inits.next_if(|id| **id == init.id).is_some()
             {
                 files.push((beside(init_name(init)), init.bytes.clone()));
-                inits_listed.push(init.id);
             }
             files.push((beside(segment_name(segment)), segment.bytes.clone()));
         }
@@ -212,6 +213,7 @@ async fn harvest(ctx: &Ctx, job_id: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
     use std::time::Duration;
 
     use bytes::Bytes;
@@ -354,6 +356,33 @@ mod tests {
                 assert!(folder.join(&segment.uri).is_file(), "{}", segment.uri);
             }
         }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn each_initialisation_segment_is_written_and_mapped_where_it_starts() {
+        let init = |id: u64, bytes: &'static [u8]| {
+            Arc::new(InitSegment::new(id, SegmentBytes::Shared(Bytes::from_static(bytes))))
+        };
+        let (first, second) = (init(7, b"first init"), init(9, b"second init"));
+        let rendition = Rendition { bandwidth: 1, ..Rendition::default() };
+        let mut buffer = LiveBuffer::new(vec![rendition], Duration::from_secs(3600));
+        for k in 0..4 {
+            let init = if k < 2 { &first } else { &second };
+            buffer.push(0, LiveSegment { init: Some(Arc::clone(init)), ..segment(k, 99) });
+        }
+        let dir = std::env::temp_dir().join(format!("lh-harvest-{}", crate::validate::random_hex(8)));
+        let destination = S3Object { bucket: "b".into(), key: "x/index.m3u8".into() };
+        write(&Storage::Folder(dir.join("buckets")), &destination, &plan(&buffer, window(0.0, 8.0)).unwrap())
+            .await
+            .unwrap();
+
+        let folder = dir.join("buckets/b/x");
+        assert_eq!(std::fs::read(folder.join("index_1_init_0.mp4")).unwrap(), b"first init");
+        assert_eq!(std::fs::read(folder.join("index_1_init_1.mp4")).unwrap(), b"second init");
+        let media = m3u8_rs::parse_media_playlist_res(&std::fs::read(folder.join("index_1.m3u8")).unwrap()).unwrap();
+        let maps: Vec<_> = media.segments.iter().map(|s| s.map.as_ref().map(|m| m.uri.as_str())).collect();
+        assert_eq!(maps, [Some("index_1_init_0.mp4"), None, Some("index_1_init_1.mp4"), None]);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
