@@ -41,7 +41,7 @@ const CASES: u32 = 1000;
 const BODY_FIELDS: [&str; 6] = ["competition", "title", "description", "start", "end", "duration"];
 const QUERY_PARAMETERS: [&str; 6] = ["limit", "cursor", "status", "from", "to", "order"];
 /// Names a problem may give besides those the request itself used.
-const API_FIELDS: [&str; 5] = ["body", "competitionId", "clipId", "Content-Type", "Idempotency-Key"];
+const API_FIELDS: [&str; 6] = ["body", "competitionId", "clipId", "Content-Type", "Idempotency-Key", "query"];
 
 /// One generated request, as sent.
 #[derive(Clone)]

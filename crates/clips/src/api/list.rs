@@ -94,10 +94,13 @@ pub fn parse_list_query(competition: CompetitionId, params: &HashMap<&str, Vec<&
     let (limit, cursor, status, from, to, order) =
         (single("limit"), single("cursor"), single("status"), single("from"), single("to"), single("order"));
     for name in params.keys().filter(|n| !PARAMETERS.contains(n)) {
-        errors.push(FieldError::new(
-            *name,
-            format!("is not a known parameter (expected one of {})", PARAMETERS.join(", ")),
-        ));
+        // `?=5` carries a parameter with no name, which cannot name itself.
+        let (field, what) = if name.is_empty() {
+            ("query", "has a parameter with no name")
+        } else {
+            (*name, "is not a known parameter")
+        };
+        errors.push(FieldError::new(field, format!("{what} (expected one of {})", PARAMETERS.join(", "))));
     }
     let mut check = |name: &str, message: &str, ok: bool| {
         if !ok {
@@ -219,6 +222,7 @@ mod tests {
         assert_eq!(bad_fields(&[("cursor", cursor), ("to", "2026-11-21T09:29:59Z")]), ["cursor"]);
         assert!(parse(&[("cursor", cursor), ("from", "2026-11-21T09:30:00Z"), ("to", "2026-11-21T09:30:00Z")]).is_ok());
         assert_eq!(bad_fields(&[("limt", "5")]), ["limt"]);
+        assert_eq!(bad_fields(&[("", "5")]), ["query"]);
         assert_eq!(bad_fields(&[("limit", "5"), ("limit", "6")]), ["limit"]);
     }
 
