@@ -1,6 +1,6 @@
 //! Ingest credentials: HTTP Digest, which MediaPackage's WebDAV ingest asks encoders for
-//! (RFC 7616 with MD5 and `qop=auth`, as ffmpeg and WebDAV clients speak it), and Basic, which
-//! simple clients send unasked.
+//! (RFC 7616 with MD5 and `qop=auth`, as ffmpeg and WebDAV clients speak it, checked with
+//! `digest_auth`), and Basic, which simple clients send unasked.
 //!
 //! Nonces are stateless: the time they were issued and a keyed hash of it, so any nonce this
 //! process issued verifies without a table of them; a nonce of an earlier run does not, and the
@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 
 use axum::http::HeaderValue;
 use base64::Engine;
+use digest_auth::{AuthContext, AuthorizationHeader};
 use md5::{Digest, Md5};
 
 const REALM: &str = "MediaPackage";
@@ -37,6 +38,9 @@ pub fn challenges(stale: bool) -> [HeaderValue; 2] {
 
 /// Checks an `Authorization` header of a `method` request for `request_uri` (path and query,
 /// as the server saw them) against the ingest endpoint's `username` and `password`.
+///
+/// Digest's hashing is `digest_auth`'s: the answer is computed again from the password, the way
+/// the client computed it, and compared.
 pub fn verify(
     authorization: &str,
     method: &str,
@@ -48,50 +52,25 @@ pub fn verify(
         let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| Refusal::Invalid)?;
         return if decoded == format!("{username}:{password}").as_bytes() { Ok(()) } else { Err(Refusal::Invalid) };
     }
-    let fields = authorization.strip_prefix("Digest ").map(parameters).ok_or(Refusal::Invalid)?;
-    let field = |name: &str| fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
-    let (Some(user), Some(nonce), Some(uri), Some(response)) =
-        (field("username"), field("nonce"), field("uri"), field("response"))
-    else {
+    if !authorization.starts_with("Digest ") {
         return Err(Refusal::Invalid);
-    };
+    }
+    let claimed = AuthorizationHeader::parse(authorization).map_err(|_| Refusal::Invalid)?;
     // A proxy in front may have taken a path prefix off the URI the client signed.
-    if user != username || field("realm") != Some(REALM) || !uri.ends_with(request_uri) {
+    if claimed.username != username || claimed.realm != REALM || !claimed.uri.ends_with(request_uri) {
         return Err(Refusal::Invalid);
     }
-    let ha1 = md5_hex(&format!("{username}:{REALM}:{password}"));
-    let ha2 = md5_hex(&format!("{method}:{uri}"));
-    let expected = match (field("qop"), field("nc"), field("cnonce")) {
-        (Some("auth"), Some(nc), Some(cnonce)) => md5_hex(&format!("{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")),
-        (None, _, _) => md5_hex(&format!("{ha1}:{nonce}:{ha2}")),
-        _ => return Err(Refusal::Invalid),
-    };
-    if response != expected {
+    let mut expected = claimed.clone();
+    let body: Option<&[u8]> = None;
+    expected.digest(&AuthContext::new_with_method(username, password, claimed.uri.as_str(), body, method.into()));
+    if expected.response != claimed.response {
         return Err(Refusal::Invalid);
     }
-    let issued_here = nonce
+    let issued_here = claimed
+        .nonce
         .split_once('.')
         .is_some_and(|(issued, hash)| i64::from_str_radix(issued, 16).is_ok_and(|issued| keyed(issued) == hash));
     if issued_here { Ok(()) } else { Err(Refusal::Stale) }
-}
-
-/// `name=value` pairs of a Digest header, values unquoted; commas inside quotes are kept.
-fn parameters(text: &str) -> Vec<(String, String)> {
-    let mut pairs = Vec::new();
-    let mut rest = text.trim();
-    while let Some((name, after)) = rest.split_once('=') {
-        let after = after.trim_start();
-        let (value, remainder) = match after.strip_prefix('"') {
-            Some(quoted) => match quoted.split_once('"') {
-                Some((value, remainder)) => (value, remainder),
-                None => (quoted, ""),
-            },
-            None => after.split_once(',').map_or((after, ""), |(value, remainder)| (value.trim(), remainder)),
-        };
-        pairs.push((name.trim().to_owned(), value.to_owned()));
-        rest = remainder.trim_start().trim_start_matches(',').trim_start();
-    }
-    pairs
 }
 
 /// A hash of `issued` under this process's key.
@@ -107,28 +86,16 @@ fn md5_hex(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use digest_auth::WwwAuthenticateHeader;
+
     use super::*;
 
-    /// An answer to `challenge` as a client computes it.
+    /// An answer to `challenge` as a client computes it (`digest_auth`'s client side).
     fn answer(challenge: &HeaderValue, uri: &str, password: &str) -> String {
-        let fields = parameters(challenge.to_str().unwrap().strip_prefix("Digest ").unwrap());
-        let nonce = &fields.iter().find(|(k, _)| k == "nonce").unwrap().1;
-        let ha1 = md5_hex(&format!("user:{REALM}:{password}"));
-        let ha2 = md5_hex(&format!("PUT:{uri}"));
-        let response = md5_hex(&format!("{ha1}:{nonce}:00000001:0a4f113b:auth:{ha2}"));
-        format!(
-            "Digest username=\"user\", realm=\"{REALM}\", nonce=\"{nonce}\", uri=\"{uri}\", \
-             response=\"{response}\", qop=auth, nc=00000001, cnonce=\"0a4f113b\", algorithm=MD5"
-        )
-    }
-
-    #[test]
-    fn the_digest_of_rfc_2617_is_computed_alike() {
-        // RFC 2617 section 3.5's example, "Mufasa" / "Circle Of Life".
-        let ha1 = md5_hex("Mufasa:testrealm@host.com:Circle Of Life");
-        let ha2 = md5_hex("GET:/dir/index.html");
-        let response = md5_hex(&format!("{ha1}:dcd98b7102dd2f0e8b11d0f600bfb0c093:00000001:0a4f113b:auth:{ha2}"));
-        assert_eq!(response, "6629fae49393a05397450978507c4ef1");
+        let mut prompt = WwwAuthenticateHeader::parse(challenge.to_str().unwrap()).unwrap();
+        let body: Option<&[u8]> = None;
+        let context = AuthContext::new_with_method("user", password, uri, body, "PUT".into());
+        prompt.respond(&context).unwrap().to_header_string()
     }
 
     #[test]
