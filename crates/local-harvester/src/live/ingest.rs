@@ -3,9 +3,9 @@
 //!
 //! Under `{public_url}in/v2/{channelId}/{ingestEndpointId}/` the encoder chooses the names. It
 //! authenticates with the ingest endpoint's username and password (HTTP Digest as on
-//! MediaPackage, asked for with a `401` challenge, which ffmpeg answers; or Basic, see `auth.rs`). Segments are checked (MPEG-TS packets or ISO BMFF
-//! boxes) and spooled to `{data_dir}/ingest/{channelId}/uploads/{ingestEndpointId}/{path}`.
-//! A media playlist then says what they are: each newly listed segment is moved to
+//! MediaPackage, asked for with a `401` challenge, which ffmpeg answers; or Basic, see
+//! `auth.rs`). Segments are checked (MPEG-TS packets or ISO BMFF boxes) and spooled to
+//! `{data_dir}/ingest/{channelId}/uploads/{ingestEndpointId}/{path}`. A media playlist then says what they are: each newly listed segment is moved to
 //! `{data_dir}/ingest/{channelId}/{rendition}/` under a name that holds its buffer record
 //! ([`spool_name`]) and pushed to the channel's live buffer, which deletes the file again when
 //! the segment leaves the startover window. The master playlist names the renditions, in
@@ -439,9 +439,10 @@ async fn authorize(
     match verified {
         Ok(()) => {}
         Err(auth::Refusal::Stale) => {
-            let mut error = IngestError::new(StatusCode::UNAUTHORIZED, "The nonce has expired");
-            error.stale = true;
-            return Err(error);
+            return Err(IngestError {
+                stale: true,
+                ..IngestError::new(StatusCode::UNAUTHORIZED, "The nonce has expired")
+            });
         }
         Err(auth::Refusal::Invalid) => {
             return Err(IngestError::new(StatusCode::FORBIDDEN, "Invalid credentials for this ingest endpoint"));
